@@ -1,0 +1,52 @@
+//! # physgrad
+//!
+//! Physics-aware machine learning with exact, checked gradients.
+//!
+//! A [`Tape`] records a computation on dense `f64` [`Tensor`]s; each value is a [`Var`], a `Copy`
+//! handle, so code reads like the maths:
+//!
+//! ```
+//! use physgrad::{Tape, Tensor};
+//!
+//! let tape = Tape::new();
+//! let x = tape.constant(Tensor::randn(&[64, 3], 0));
+//! let w = tape.var(Tensor::randn(&[3, 1], 1));
+//! let b = tape.var(Tensor::zeros(&[1]));
+//! let loss = (x.matmul(w) + b).tanh().square().mean();
+//!
+//! // First order, into tensors; nothing is recorded.
+//! let grads = loss.backward();
+//! assert_eq!(grads.wrt(w).shape(), &[3, 1]);
+//!
+//! // Any order: gradients recorded on the tape can be differentiated again.
+//! let gw = tape.grad(&[loss], &[w])[0];
+//! let hessian_vector = tape.grad(&[gw.sum()], &[w])[0];   // H·1
+//! assert_eq!(hessian_vector.shape().as_slice(), &[3, 1]);
+//! ```
+//!
+//! ## How gradients are computed
+//!
+//! For `y = f(x)` the reverse sweep propagates `x̄ = ∂L/∂x = J_f(x)ᵀ ȳ`, the vector–Jacobian
+//! product (VJP), from the output back to the inputs. Each [`Op`] supplies its VJP as ordinary
+//! `Var` code; [`Tape::grad`] records that code, so `x̄` is itself a function on the tape and
+//! `∂/∂x ⟨x̄, v⟩ = H v` is one more sweep. [`Var::backward`] runs the same rules with recording
+//! off, for the common first-order case.
+//!
+//! ## Reading order
+//!
+//! * [`tensor`] — storage, broadcasting, kernels (matmul through faer, vectorised `exp`/`tanh`).
+//! * [`autodiff`] — the tape, `Var`, the [`Op`] trait, the reverse sweeps.
+//! * [`ops`] — the primitive table with every VJP, and compositions.
+//! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
+//! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
+#![deny(missing_docs)]
+
+pub mod autodiff;
+pub mod error;
+pub mod ops;
+pub mod tensor;
+pub mod testing;
+
+pub use autodiff::{Gradients, Op, Tape, Var, VjpArgs};
+pub use error::{Error, Result};
+pub use tensor::Tensor;

@@ -1,0 +1,49 @@
+//! The operations on [`Var`](crate::Var): a small closed set of primitives, each with its forward
+//! and its VJP side by side, and compositions that need no derivative code.
+//!
+//! Every VJP is written with primitives, so gradients of every order come from this table alone.
+//! `g` is the upstream gradient, `y` the op's output; `⇓` means "summed back to the operand's
+//! shape" for broadcast operands.
+//!
+//! | primitive | forward | VJP |
+//! |---|---|---|
+//! | `add` `a + b` | broadcast | `ā = g⇓`, `b̄ = g⇓` |
+//! | `sub` `a − b` | broadcast | `ā = g⇓`, `b̄ = −g⇓` |
+//! | `mul` `a · b` | broadcast | `ā = (g·b)⇓`, `b̄ = (g·a)⇓` |
+//! | `div` `a / b` | broadcast | `ā = (g/b)⇓`, `b̄ = (−g·y/b)⇓` |
+//! | `pow` `aᵇ` | broadcast | `ā = (g·b·aᵇ⁻¹)⇓`, `b̄ = (g·y·ln a)⇓` |
+//! | `maximum`, `minimum` | broadcast | `g` to the selected operand; **ties split ½–½** |
+//! | `neg` `−a` | | `−g` |
+//! | `exp` | vectorised | `g·y` |
+//! | `log` (`ln`) | | `g/a` |
+//! | `sin`, `cos` | | `g·cos a`, `−g·sin a` |
+//! | `tanh` | vectorised | `tanh_backward(g, y)` |
+//! | `tanh_backward` `g·(1−y²)` | fused | `ḡ·(1−y²)`, `−2·ḡ·g·y` |
+//! | `sqrt` | | `g/(2y)` |
+//! | `abs` | | `g·sign a` (0 at 0) |
+//! | `select(c, a, b)` | `c ≠ 0 ? a : b`, broadcast | `select(c, g, 0)⇓`, `select(c, 0, g)⇓` |
+//! | comparisons `gt ge lt le eq_mask` | `Tensor` masks | none (not differentiable) |
+//! | `sum_to(shape)` | adjoint of broadcasting | `broadcast_to(g)` |
+//! | `broadcast_to(shape)` | | `sum_to(g)` |
+//! | `max_axes` | | `g` to the maxima, split equally among ties |
+//! | `reshape` | | `reshape(g)` |
+//! | `permute` | | inverse `permute(g)` |
+//! | `slice` | | `pad(g)` |
+//! | `pad` | zero padding | `slice(g)` |
+//! | `concat` | | one `slice(g)` per operand |
+//! | `gather` (index-select) | | `scatter_add(g)` |
+//! | `scatter_add` | | `gather(g)` |
+//! | `matmul` `op(A)·op(B)` (batched, faer) | | one product each, see [`matmul`](self) |
+//!
+//! Compositions (no derivative code): `sum`, `sum_axes`, `mean`, `mean_axes`, `max`, `powf`,
+//! `square`, `sigmoid`, `softplus`, `relu`, `leaky_relu`, `silu`, `logsumexp`, `softmax`, `mse`,
+//! `norm`, `dot`, `t`, `flatten`, and the matmul conveniences (rank-1 operands, batch
+//! broadcasting).
+
+mod arith;
+mod compare;
+mod composite;
+mod elementwise;
+mod matmul;
+mod reduce;
+mod shape;

@@ -1,0 +1,477 @@
+//! Raw kernels: the only hot loops of the crate. Each takes tensors and returns a new tensor;
+//! shape checks that concern the user happen in the tape layer before these are called, so the
+//! asserts here guard against internal misuse.
+
+use super::shape::{broadcast_shapes, broadcast_strides, numel, strides_of, Shape};
+use super::{fastmath, Tensor};
+use faer::linalg::matmul::matmul as faer_matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// Visits every row (all axes but the last) of a shape; `f` receives the row-start offsets of
+/// each operand given its strides. Scalars are one row of length one.
+fn for_each_row<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    mut f: impl FnMut([usize; N]),
+) {
+    if numel(shape) == 0 {
+        return;
+    }
+    let outer_rank = shape.len().saturating_sub(1);
+    let mut index: Shape = Shape::from_elem(0, outer_rank);
+    let mut offsets = [0usize; N];
+    loop {
+        f(offsets);
+        // Odometer increment over the outer axes, keeping the offsets in step.
+        let mut axis = outer_rank;
+        loop {
+            if axis == 0 {
+                return;
+            }
+            axis -= 1;
+            index[axis] += 1;
+            for (o, s) in offsets.iter_mut().zip(strides.iter()) {
+                *o += s[axis];
+            }
+            if index[axis] < shape[axis] {
+                break;
+            }
+            for (o, s) in offsets.iter_mut().zip(strides.iter()) {
+                *o -= s[axis] * shape[axis];
+            }
+            index[axis] = 0;
+        }
+    }
+}
+
+/// Elementwise `f(a, b)` with numpy broadcasting.
+///
+/// # Panics
+/// If the shapes do not broadcast (the message names `op`).
+#[track_caller]
+pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Tensor {
+    let (x, y) = (a.data(), b.data());
+    if a.shape() == b.shape() {
+        let data = x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect();
+        return Tensor::from_vec(data, a.shape());
+    }
+    let out = broadcast_shapes(a.shape(), b.shape()).unwrap_or_else(|| {
+        panic!(
+            "{op}: shapes {:?} and {:?} do not broadcast",
+            a.shape(),
+            b.shape()
+        )
+    });
+    if b.len() == 1 && out.as_slice() == a.shape() {
+        let q = y[0];
+        return Tensor::from_vec(x.iter().map(|&p| f(p, q)).collect(), &out);
+    }
+    if a.len() == 1 && out.as_slice() == b.shape() {
+        let p = x[0];
+        return Tensor::from_vec(y.iter().map(|&q| f(p, q)).collect(), &out);
+    }
+    let sa = broadcast_strides(a.shape(), &out);
+    let sb = broadcast_strides(b.shape(), &out);
+    let last = out.len() - 1;
+    let (n, ia, ib) = (out[last], sa[last], sb[last]);
+    let mut data = Vec::with_capacity(numel(&out));
+    for_each_row(&out, [&sa, &sb], |[oa, ob]| match (ia, ib) {
+        (1, 1) => data.extend(
+            x[oa..oa + n]
+                .iter()
+                .zip(&y[ob..ob + n])
+                .map(|(&p, &q)| f(p, q)),
+        ),
+        (1, 0) => data.extend(x[oa..oa + n].iter().map(|&p| f(p, y[ob]))),
+        (0, 1) => data.extend(y[ob..ob + n].iter().map(|&q| f(x[oa], q))),
+        _ => data.extend((0..n).map(|i| f(x[oa + i * ia], y[ob + i * ib]))),
+    });
+    Tensor::from_vec(data, &out)
+}
+
+/// Elementwise `f(a)`.
+pub fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
+    a.map(f)
+}
+
+/// Elementwise `exp`, vectorised (see [`fastmath`]).
+pub fn exp(a: &Tensor) -> Tensor {
+    let mut out = vec![0.0; a.len()];
+    fastmath::exp_into(a.data(), &mut out);
+    Tensor::from_vec(out, a.shape())
+}
+
+/// Elementwise `tanh`, vectorised (see [`fastmath`]).
+pub fn tanh(a: &Tensor) -> Tensor {
+    let mut out = vec![0.0; a.len()];
+    fastmath::tanh_into(a.data(), &mut out);
+    Tensor::from_vec(out, a.shape())
+}
+
+/// `g·(1 − y²)`, the tanh derivative applied to an upstream gradient, in one pass.
+#[track_caller]
+pub fn tanh_backward(g: &Tensor, y: &Tensor) -> Tensor {
+    assert_eq!(g.shape(), y.shape(), "tanh_backward: shapes differ");
+    let data = g
+        .data()
+        .iter()
+        .zip(y.data())
+        .map(|(&g, &y)| g * (1.0 - y * y))
+        .collect();
+    Tensor::from_vec(data, g.shape())
+}
+
+/// Left-pads a shape with ones to `rank` axes.
+pub(crate) fn pad_rank(shape: &[usize], rank: usize) -> Shape {
+    let mut s: Shape = Shape::from_elem(1, rank - shape.len());
+    s.extend_from_slice(shape);
+    s
+}
+
+/// Reduces `a` to `target` (same rank, each axis equal to `a`'s or 1) with `(init, f)`.
+fn reduce_keepdim(a: &Tensor, target: &[usize], init: f64, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+    let mut out = vec![init; numel(target)];
+    if a.is_empty() {
+        return out;
+    }
+    let st = broadcast_strides(target, a.shape());
+    let sa = strides_of(a.shape());
+    let x = a.data();
+    if a.ndim() == 0 {
+        out[0] = f(out[0], x[0]);
+        return out;
+    }
+    let last = a.ndim() - 1;
+    let (n, it) = (a.shape()[last], st[last]);
+    for_each_row(a.shape(), [&sa, &st], |[oa, ot]| {
+        let row = &x[oa..oa + n];
+        if it == 0 {
+            out[ot] = row.iter().fold(out[ot], |acc, &v| f(acc, v));
+        } else {
+            for (o, &v) in out[ot..ot + n].iter_mut().zip(row) {
+                *o = f(*o, v);
+            }
+        }
+    });
+    out
+}
+
+/// Sums `a` down to `target`, the inverse of broadcasting: `target` must broadcast to `a`'s shape.
+#[track_caller]
+pub fn sum_to(a: &Tensor, target: &[usize]) -> Tensor {
+    assert!(
+        target.len() <= a.ndim()
+            && broadcast_shapes(target, a.shape()).as_deref() == Some(a.shape()),
+        "sum_to: {:?} does not broadcast to {:?}",
+        target,
+        a.shape()
+    );
+    if a.shape() == target {
+        return a.clone();
+    }
+    if numel(target) == 1 {
+        return Tensor::from_vec(vec![a.sum_all()], target);
+    }
+    let keep = pad_rank(target, a.ndim());
+    Tensor::from_vec(reduce_keepdim(a, &keep, 0.0, |s, v| s + v), target)
+}
+
+/// The maximum of `a` over the axes where `target` (same rank) has length 1.
+#[track_caller]
+pub fn max_to(a: &Tensor, target: &[usize]) -> Tensor {
+    assert_eq!(target.len(), a.ndim(), "max_to: rank mismatch");
+    let out = reduce_keepdim(a, target, f64::NEG_INFINITY, |m, v| {
+        if v > m || v.is_nan() {
+            v
+        } else {
+            m
+        }
+    });
+    Tensor::from_vec(out, target)
+}
+
+/// Broadcasts `a` to `shape` (materialised).
+#[track_caller]
+pub fn broadcast_to(a: &Tensor, shape: &[usize]) -> Tensor {
+    assert!(
+        broadcast_shapes(a.shape(), shape).as_deref() == Some(shape),
+        "broadcast_to: {:?} does not broadcast to {:?}",
+        a.shape(),
+        shape
+    );
+    if a.shape() == shape {
+        return a.clone();
+    }
+    binary("broadcast_to", a, &Tensor::zeros(shape), |x, _| x)
+}
+
+/// Permutes the axes: output axis `i` is input axis `perm[i]`.
+#[track_caller]
+pub fn permute(a: &Tensor, perm: &[usize]) -> Tensor {
+    let n = a.ndim();
+    let mut seen = vec![false; n];
+    assert!(
+        perm.len() == n && perm.iter().all(|&p| p < n && !std::mem::replace(&mut seen[p], true)),
+        "permute: {perm:?} is not a permutation of the {n} axes of {:?}",
+        a.shape()
+    );
+    let src = strides_of(a.shape());
+    let shape: Shape = perm.iter().map(|&p| a.shape()[p]).collect();
+    let strides: Shape = perm.iter().map(|&p| src[p]).collect();
+    let x = a.data();
+    if n == 0 {
+        return a.clone();
+    }
+    let mut data = Vec::with_capacity(a.len());
+    let (len, step) = (shape[n - 1], strides[n - 1]);
+    for_each_row(&shape, [&strides], |[o]| {
+        data.extend((0..len).map(|i| x[o + i * step]));
+    });
+    Tensor::from_vec(data, &shape)
+}
+
+/// `(outer, len, inner)`: the sizes before, along and after `axis`.
+fn split_at_axis(shape: &[usize], axis: usize) -> (usize, usize, usize) {
+    (
+        numel(&shape[..axis]),
+        shape[axis],
+        numel(&shape[axis + 1..]),
+    )
+}
+
+/// The elements `start..end` along `axis`.
+#[track_caller]
+pub fn slice(a: &Tensor, axis: usize, start: usize, end: usize) -> Tensor {
+    assert!(
+        axis < a.ndim() && start <= end && end <= a.shape()[axis],
+        "slice: range {start}..{end} on axis {axis} of shape {:?}",
+        a.shape()
+    );
+    let (outer, len, inner) = split_at_axis(a.shape(), axis);
+    let mut data = Vec::with_capacity(outer * (end - start) * inner);
+    for o in 0..outer {
+        let base = o * len * inner;
+        data.extend_from_slice(&a.data()[base + start * inner..base + end * inner]);
+    }
+    let mut shape = Shape::from_slice(a.shape());
+    shape[axis] = end - start;
+    Tensor::from_vec(data, &shape)
+}
+
+/// Zero padding along `axis`: `before` zeros, then `a`, then `after` zeros.
+#[track_caller]
+pub fn pad(a: &Tensor, axis: usize, before: usize, after: usize) -> Tensor {
+    assert!(axis < a.ndim(), "pad: axis {axis} of shape {:?}", a.shape());
+    let (outer, len, inner) = split_at_axis(a.shape(), axis);
+    let total = before + len + after;
+    let mut data = vec![0.0; outer * total * inner];
+    for o in 0..outer {
+        let dst = o * total * inner + before * inner;
+        data[dst..dst + len * inner].copy_from_slice(&a.data()[o * len * inner..(o + 1) * len * inner]);
+    }
+    let mut shape = Shape::from_slice(a.shape());
+    shape[axis] = total;
+    Tensor::from_vec(data, &shape)
+}
+
+/// Concatenation along `axis`; all other axes must agree.
+#[track_caller]
+pub fn concat(parts: &[&Tensor], axis: usize) -> Tensor {
+    assert!(!parts.is_empty(), "concat: no tensors");
+    let first = parts[0].shape();
+    assert!(axis < first.len(), "concat: axis {axis} of shape {first:?}");
+    for p in parts {
+        let s = p.shape();
+        assert!(
+            s.len() == first.len()
+                && s.iter().zip(first).enumerate().all(|(i, (x, y))| i == axis || x == y),
+            "concat: shapes {first:?} and {s:?} differ off axis {axis}"
+        );
+    }
+    let outer = numel(&first[..axis]);
+    let inner = numel(&first[axis + 1..]);
+    let total: usize = parts.iter().map(|p| p.shape()[axis]).sum();
+    let mut data = Vec::with_capacity(outer * total * inner);
+    for o in 0..outer {
+        for p in parts {
+            let chunk = p.shape()[axis] * inner;
+            data.extend_from_slice(&p.data()[o * chunk..(o + 1) * chunk]);
+        }
+    }
+    let mut shape = Shape::from_slice(first);
+    shape[axis] = total;
+    Tensor::from_vec(data, &shape)
+}
+
+/// Index-select: output position `i` along `axis` is input position `indices[i]`.
+#[track_caller]
+pub fn gather(a: &Tensor, axis: usize, indices: &[usize]) -> Tensor {
+    assert!(axis < a.ndim(), "gather: axis {axis} of shape {:?}", a.shape());
+    let (outer, len, inner) = split_at_axis(a.shape(), axis);
+    if let Some(bad) = indices.iter().find(|&&i| i >= len) {
+        panic!("gather: index {bad} out of bounds for axis {axis} of shape {:?}", a.shape());
+    }
+    let mut data = Vec::with_capacity(outer * indices.len() * inner);
+    for o in 0..outer {
+        for &i in indices {
+            let src = (o * len + i) * inner;
+            data.extend_from_slice(&a.data()[src..src + inner]);
+        }
+    }
+    let mut shape = Shape::from_slice(a.shape());
+    shape[axis] = indices.len();
+    Tensor::from_vec(data, &shape)
+}
+
+/// Scatter-add: a zero tensor with `size` positions along `axis`, where position `indices[i]`
+/// accumulates input position `i`. The adjoint of [`gather`].
+#[track_caller]
+pub fn scatter_add(a: &Tensor, axis: usize, indices: &[usize], size: usize) -> Tensor {
+    assert!(
+        axis < a.ndim() && a.shape()[axis] == indices.len(),
+        "scatter_add: {} indices for axis {axis} of shape {:?}",
+        indices.len(),
+        a.shape()
+    );
+    if let Some(bad) = indices.iter().find(|&&i| i >= size) {
+        panic!("scatter_add: index {bad} out of bounds for size {size}");
+    }
+    let (outer, len, inner) = split_at_axis(a.shape(), axis);
+    let mut data = vec![0.0; outer * size * inner];
+    for o in 0..outer {
+        for (k, &i) in indices.iter().enumerate() {
+            let src = &a.data()[(o * len + k) * inner..(o * len + k + 1) * inner];
+            let dst = &mut data[(o * size + i) * inner..(o * size + i + 1) * inner];
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d += s;
+            }
+        }
+    }
+    let mut shape = Shape::from_slice(a.shape());
+    shape[axis] = size;
+    Tensor::from_vec(data, &shape)
+}
+
+/// The shape of `op(a) · op(b)` for `[.., m, k]`-shaped operands with equal batch axes, where
+/// `op` transposes the last two axes when the flag is set; `None` if they do not match.
+pub fn matmul_shape(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Option<Shape> {
+    let r = a.len();
+    if r < 2 || b.len() != r || a[..r - 2] != b[..r - 2] {
+        return None;
+    }
+    let (m, k) = if ta { (a[r - 1], a[r - 2]) } else { (a[r - 2], a[r - 1]) };
+    let (k2, n) = if tb { (b[r - 1], b[r - 2]) } else { (b[r - 2], b[r - 1]) };
+    if k != k2 {
+        return None;
+    }
+    let mut out = Shape::from_slice(&a[..r - 2]);
+    out.push(m);
+    out.push(n);
+    Some(out)
+}
+
+/// Below this many multiply-adds per product, a matmul runs on one thread.
+const PARALLEL_MATMUL_FLOPS: usize = 1 << 18;
+
+/// `op(a) · op(b)` (batched over leading axes) through faer.
+///
+/// # Panics
+/// If the shapes do not match (see [`matmul_shape`]).
+#[track_caller]
+pub fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
+    let out = matmul_shape(a.shape(), b.shape(), ta, tb).unwrap_or_else(|| {
+        panic!(
+            "matmul: shapes {:?}{} and {:?}{} do not multiply",
+            a.shape(),
+            if ta { "ᵀ" } else { "" },
+            b.shape(),
+            if tb { "ᵀ" } else { "" }
+        )
+    });
+    let r = out.len();
+    let (m, n) = (out[r - 2], out[r - 1]);
+    let (ar, ac) = (a.shape()[r - 2], a.shape()[r - 1]);
+    let (br, bc) = (b.shape()[r - 2], b.shape()[r - 1]);
+    let k = if ta { ar } else { ac };
+    let batch = numel(&out[..r - 2]);
+    let mut data = vec![0.0; batch * m * n];
+    let par = if m * n * k >= PARALLEL_MATMUL_FLOPS {
+        Par::rayon(0)
+    } else {
+        Par::Seq
+    };
+    for i in 0..batch {
+        let lhs = MatRef::from_row_major_slice(&a.data()[i * ar * ac..(i + 1) * ar * ac], ar, ac);
+        let rhs = MatRef::from_row_major_slice(&b.data()[i * br * bc..(i + 1) * br * bc], br, bc);
+        let lhs = if ta { lhs.transpose() } else { lhs };
+        let rhs = if tb { rhs.transpose() } else { rhs };
+        let dst = MatMut::from_row_major_slice_mut(&mut data[i * m * n..(i + 1) * m * n], m, n);
+        if k == 0 {
+            continue;
+        }
+        faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, par);
+    }
+    Tensor::from_vec(data, &out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(data: &[f64], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(data.to_vec(), shape)
+    }
+
+    #[test]
+    fn binary_broadcasts_rows_and_columns() {
+        let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        let row = t(&[10.0, 20.0, 30.0], &[3]);
+        let col = t(&[100.0, 200.0], &[2, 1]);
+        assert_eq!(binary("add", &a, &row, |x, y| x + y).data(), &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+        assert_eq!(
+            binary("add", &col, &a, |x, y| x + y).data(),
+            &[101.0, 102.0, 103.0, 204.0, 205.0, 206.0]
+        );
+        let outer = binary("mul", &col, &row, |x, y| x * y);
+        assert_eq!(outer.shape(), &[2, 3]);
+        assert_eq!(outer.data(), &[1000.0, 2000.0, 3000.0, 2000.0, 4000.0, 6000.0]);
+    }
+
+    #[test]
+    fn sum_to_inverts_broadcasting() {
+        let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        assert_eq!(sum_to(&a, &[3]).data(), &[5.0, 7.0, 9.0]);
+        assert_eq!(sum_to(&a, &[2, 1]).data(), &[6.0, 15.0]);
+        assert_eq!(sum_to(&a, &[]).data(), &[21.0]);
+        assert_eq!(max_to(&a, &[2, 1]).data(), &[3.0, 6.0]);
+    }
+
+    #[test]
+    fn permute_slice_pad_gather_scatter() {
+        let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        assert_eq!(permute(&a, &[1, 0]).data(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+        assert_eq!(slice(&a, 1, 1, 3).data(), &[2.0, 3.0, 5.0, 6.0]);
+        assert_eq!(pad(&slice(&a, 1, 1, 2), 1, 1, 1).data(), &[0.0, 2.0, 0.0, 0.0, 5.0, 0.0]);
+        assert_eq!(gather(&a, 1, &[2, 0, 2]).data(), &[3.0, 1.0, 3.0, 6.0, 4.0, 6.0]);
+        assert_eq!(scatter_add(&gather(&a, 1, &[2, 0, 2]), 1, &[2, 0, 2], 3).data(), &[1.0, 0.0, 6.0, 4.0, 0.0, 12.0]);
+        assert_eq!(concat(&[&a, &a], 0).shape(), &[4, 3]);
+    }
+
+    #[test]
+    fn matmul_matches_naive_with_transposes() {
+        let a = Tensor::randn(&[2, 3, 4], 1);
+        let b = Tensor::randn(&[2, 4, 5], 2);
+        let c = matmul(&a, &b, false, false);
+        for bi in 0..2 {
+            for i in 0..3 {
+                for j in 0..5 {
+                    let s: f64 = (0..4).map(|k| a.at(&[bi, i, k]) * b.at(&[bi, k, j])).sum();
+                    assert!((c.at(&[bi, i, j]) - s).abs() < 1e-12);
+                }
+            }
+        }
+        let at = permute(&a, &[0, 2, 1]);
+        let bt = permute(&b, &[0, 2, 1]);
+        assert!(matmul(&at, &bt, true, true).approx_eq(&c, 1e-12, 1e-12));
+    }
+}
