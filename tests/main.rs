@@ -1,0 +1,5 @@
+//! The single integration-test binary: one module per area.
+//!
+//! Property tests take their case count from `PROPTEST_CASES` (default 32 here).
+
+mod core;

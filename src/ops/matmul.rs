@@ -59,6 +59,12 @@ impl<'t> Var<'t> {
         if sa.is_empty() || sb.is_empty() {
             fail();
         }
+        if sa.len() == 1 && sb.len() == 1 {
+            if sa != sb {
+                fail();
+            }
+            return (self * rhs).sum();
+        }
         if sa.len() == 1 {
             let row = self.reshape(&[1, sa[0]]);
             let out = row.matmul(rhs);
