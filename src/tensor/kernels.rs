@@ -3,7 +3,7 @@
 //! asserts here guard against internal misuse.
 
 use super::shape::{broadcast_shapes, broadcast_strides, numel, strides_of, Shape};
-use super::{fastmath, Tensor};
+use super::{fastmath, pool, Tensor};
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::{Accum, MatMut, MatRef, Par};
 
@@ -52,7 +52,7 @@ fn for_each_row<const N: usize>(
 pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Tensor {
     let (x, y) = (a.data(), b.data());
     if a.shape() == b.shape() {
-        let data = x.iter().zip(y).map(|(&p, &q)| f(p, q)).collect();
+        let data = pool::collect(x.len(), x.iter().zip(y).map(|(&p, &q)| f(p, q)));
         return Tensor::from_vec(data, a.shape());
     }
     let out = broadcast_shapes(a.shape(), b.shape()).unwrap_or_else(|| {
@@ -64,17 +64,17 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> 
     });
     if b.len() == 1 && out.as_slice() == a.shape() {
         let q = y[0];
-        return Tensor::from_vec(x.iter().map(|&p| f(p, q)).collect(), &out);
+        return Tensor::from_vec(pool::collect(x.len(), x.iter().map(|&p| f(p, q))), &out);
     }
     if a.len() == 1 && out.as_slice() == b.shape() {
         let p = x[0];
-        return Tensor::from_vec(y.iter().map(|&q| f(p, q)).collect(), &out);
+        return Tensor::from_vec(pool::collect(y.len(), y.iter().map(|&q| f(p, q))), &out);
     }
     let sa = broadcast_strides(a.shape(), &out);
     let sb = broadcast_strides(b.shape(), &out);
     let last = out.len() - 1;
     let (n, ia, ib) = (out[last], sa[last], sb[last]);
-    let mut data = Vec::with_capacity(numel(&out));
+    let mut data = pool::with_capacity(numel(&out));
     for_each_row(&out, [&sa, &sb], |[oa, ob]| match (ia, ib) {
         (1, 1) => data.extend(
             x[oa..oa + n]
@@ -96,14 +96,14 @@ pub fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
 
 /// Elementwise `exp`, vectorised (see [`fastmath`]).
 pub fn exp(a: &Tensor) -> Tensor {
-    let mut out = vec![0.0; a.len()];
+    let mut out = pool::filled(a.len(), 0.0);
     fastmath::exp_into(a.data(), &mut out);
     Tensor::from_vec(out, a.shape())
 }
 
 /// Elementwise `tanh`, vectorised (see [`fastmath`]).
 pub fn tanh(a: &Tensor) -> Tensor {
-    let mut out = vec![0.0; a.len()];
+    let mut out = pool::filled(a.len(), 0.0);
     fastmath::tanh_into(a.data(), &mut out);
     Tensor::from_vec(out, a.shape())
 }
@@ -112,12 +112,7 @@ pub fn tanh(a: &Tensor) -> Tensor {
 #[track_caller]
 pub fn tanh_backward(g: &Tensor, y: &Tensor) -> Tensor {
     assert_eq!(g.shape(), y.shape(), "tanh_backward: shapes differ");
-    let data = g
-        .data()
-        .iter()
-        .zip(y.data())
-        .map(|(&g, &y)| g * (1.0 - y * y))
-        .collect();
+    let data = pool::collect(g.len(), g.data().iter().zip(y.data()).map(|(&g, &y)| g * (1.0 - y * y)));
     Tensor::from_vec(data, g.shape())
 }
 
@@ -130,7 +125,7 @@ pub(crate) fn pad_rank(shape: &[usize], rank: usize) -> Shape {
 
 /// Reduces `a` to `target` (same rank, each axis equal to `a`'s or 1) with `(init, f)`.
 fn reduce_keepdim(a: &Tensor, target: &[usize], init: f64, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
-    let mut out = vec![init; numel(target)];
+    let mut out = pool::filled(numel(target), init);
     if a.is_empty() {
         return out;
     }
@@ -222,7 +217,7 @@ pub fn permute(a: &Tensor, perm: &[usize]) -> Tensor {
     if n == 0 {
         return a.clone();
     }
-    let mut data = Vec::with_capacity(a.len());
+    let mut data = pool::with_capacity(a.len());
     let (len, step) = (shape[n - 1], strides[n - 1]);
     for_each_row(&shape, [&strides], |[o]| {
         data.extend((0..len).map(|i| x[o + i * step]));
@@ -248,7 +243,7 @@ pub fn slice(a: &Tensor, axis: usize, start: usize, end: usize) -> Tensor {
         a.shape()
     );
     let (outer, len, inner) = split_at_axis(a.shape(), axis);
-    let mut data = Vec::with_capacity(outer * (end - start) * inner);
+    let mut data = pool::with_capacity(outer * (end - start) * inner);
     for o in 0..outer {
         let base = o * len * inner;
         data.extend_from_slice(&a.data()[base + start * inner..base + end * inner]);
@@ -264,7 +259,7 @@ pub fn pad(a: &Tensor, axis: usize, before: usize, after: usize) -> Tensor {
     assert!(axis < a.ndim(), "pad: axis {axis} of shape {:?}", a.shape());
     let (outer, len, inner) = split_at_axis(a.shape(), axis);
     let total = before + len + after;
-    let mut data = vec![0.0; outer * total * inner];
+    let mut data = pool::filled(outer * total * inner, 0.0);
     for o in 0..outer {
         let dst = o * total * inner + before * inner;
         data[dst..dst + len * inner].copy_from_slice(&a.data()[o * len * inner..(o + 1) * len * inner]);
@@ -291,7 +286,7 @@ pub fn concat(parts: &[&Tensor], axis: usize) -> Tensor {
     let outer = numel(&first[..axis]);
     let inner = numel(&first[axis + 1..]);
     let total: usize = parts.iter().map(|p| p.shape()[axis]).sum();
-    let mut data = Vec::with_capacity(outer * total * inner);
+    let mut data = pool::with_capacity(outer * total * inner);
     for o in 0..outer {
         for p in parts {
             let chunk = p.shape()[axis] * inner;
@@ -311,7 +306,7 @@ pub fn gather(a: &Tensor, axis: usize, indices: &[usize]) -> Tensor {
     if let Some(bad) = indices.iter().find(|&&i| i >= len) {
         panic!("gather: index {bad} out of bounds for axis {axis} of shape {:?}", a.shape());
     }
-    let mut data = Vec::with_capacity(outer * indices.len() * inner);
+    let mut data = pool::with_capacity(outer * indices.len() * inner);
     for o in 0..outer {
         for &i in indices {
             let src = (o * len + i) * inner;
@@ -337,7 +332,7 @@ pub fn scatter_add(a: &Tensor, axis: usize, indices: &[usize], size: usize) -> T
         panic!("scatter_add: index {bad} out of bounds for size {size}");
     }
     let (outer, len, inner) = split_at_axis(a.shape(), axis);
-    let mut data = vec![0.0; outer * size * inner];
+    let mut data = pool::filled(outer * size * inner, 0.0);
     for o in 0..outer {
         for (k, &i) in indices.iter().enumerate() {
             let src = &a.data()[(o * len + k) * inner..(o * len + k + 1) * inner];
@@ -394,7 +389,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
     let (br, bc) = (b.shape()[r - 2], b.shape()[r - 1]);
     let k = if ta { ar } else { ac };
     let batch = numel(&out[..r - 2]);
-    let mut data = vec![0.0; batch * m * n];
+    let mut data = pool::filled(batch * m * n, 0.0);
     let par = if m * n * k >= PARALLEL_MATMUL_FLOPS {
         Par::rayon(0)
     } else {

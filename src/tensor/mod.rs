@@ -7,6 +7,7 @@
 mod display;
 pub mod fastmath;
 pub mod kernels;
+pub mod pool;
 mod shape;
 
 pub use shape::{broadcast_shapes, numel, strides_of, Shape};
@@ -14,6 +15,7 @@ pub use shape::{broadcast_shapes, numel, strides_of, Shape};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
+use pool::Buffer;
 use std::sync::Arc;
 
 /// A dense, contiguous, row-major tensor of `f64`.
@@ -28,7 +30,7 @@ use std::sync::Arc;
 /// ```
 #[derive(Clone)]
 pub struct Tensor {
-    data: Arc<Vec<f64>>,
+    data: Arc<Buffer>,
     shape: Shape,
 }
 
@@ -47,7 +49,7 @@ impl Tensor {
             shape
         );
         Tensor {
-            data: Arc::new(data),
+            data: Arc::new(Buffer(data)),
             shape: Shape::from_slice(shape),
         }
     }
@@ -59,7 +61,7 @@ impl Tensor {
 
     /// A tensor filled with `value`.
     pub fn full(shape: &[usize], value: f64) -> Tensor {
-        Tensor::from_vec(vec![value; numel(shape)], shape)
+        Tensor::from_vec(pool::filled(numel(shape), value), shape)
     }
 
     /// A tensor of zeros.
@@ -118,27 +120,30 @@ impl Tensor {
 
     /// The number of elements.
     pub fn len(&self) -> usize {
-        self.data.len()
+        self.data().len()
     }
 
     /// Whether the tensor has no elements.
     pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
+        self.data().is_empty()
     }
 
     /// The elements in row-major order.
     pub fn data(&self) -> &[f64] {
-        &self.data
+        &self.data.0
     }
 
     /// Mutable access to the elements; copies the storage first if it is shared.
     pub fn data_mut(&mut self) -> &mut [f64] {
-        Arc::make_mut(&mut self.data).as_mut_slice()
+        Arc::make_mut(&mut self.data).0.as_mut_slice()
     }
 
     /// The elements as an owned vector (no copy if this is the only handle).
     pub fn into_vec(self) -> Vec<f64> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
+        match Arc::try_unwrap(self.data) {
+            Ok(mut b) => std::mem::take(&mut b.0),
+            Err(shared) => shared.0.clone(),
+        }
     }
 
     /// The single element of a tensor with one element.
@@ -154,7 +159,7 @@ impl Tensor {
             self.shape(),
             self.len()
         );
-        self.data[0]
+        self.data()[0]
     }
 
     /// The element at a multi-index.
@@ -178,7 +183,7 @@ impl Tensor {
             );
             offset = offset * n + i;
         }
-        self.data[offset]
+        self.data()[offset]
     }
 
     /// The same data with another shape of equal size.
@@ -202,7 +207,7 @@ impl Tensor {
 
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
-        Tensor::from_vec(self.data.iter().map(|&x| f(x)).collect(), &self.shape)
+        Tensor::from_vec(pool::collect(self.len(), self.data().iter().map(|&x| f(x))), &self.shape)
     }
 
     /// Combines two tensors elementwise with numpy broadcasting.
@@ -216,14 +221,14 @@ impl Tensor {
 
     /// Whether any element is NaN or infinite.
     pub fn has_non_finite(&self) -> bool {
-        self.data.iter().any(|x| !x.is_finite())
+        self.data().iter().any(|x| !x.is_finite())
     }
 
     /// The largest absolute elementwise difference (broadcasting); `NaN` anywhere gives `NaN`.
     #[track_caller]
     pub fn max_abs_diff(&self, other: &Tensor) -> f64 {
         let d = self.zip_with(other, |a, b| (a - b).abs());
-        d.data
+        d.data()
             .iter()
             .fold(0.0, |m: f64, &x| if x.is_nan() { f64::NAN } else { m.max(x) })
     }
@@ -232,15 +237,15 @@ impl Tensor {
     pub fn approx_eq(&self, other: &Tensor, rtol: f64, atol: f64) -> bool {
         self.shape == other.shape
             && self
-                .data
+                .data()
                 .iter()
-                .zip(other.data.iter())
+                .zip(other.data().iter())
                 .all(|(&a, &b)| (a - b).abs() <= atol + rtol * b.abs())
     }
 
     /// The sum of all elements.
     pub fn sum_all(&self) -> f64 {
-        self.data.iter().sum()
+        self.data().iter().sum()
     }
 
     /// The dot product of the flattened elements.
@@ -256,7 +261,7 @@ impl Tensor {
             self.shape(),
             other.shape()
         );
-        self.data.iter().zip(other.data.iter()).map(|(a, b)| a * b).sum()
+        self.data().iter().zip(other.data().iter()).map(|(a, b)| a * b).sum()
     }
 
     /// Euclidean norm of the flattened elements.
@@ -267,7 +272,7 @@ impl Tensor {
 
 impl PartialEq for Tensor {
     fn eq(&self, other: &Tensor) -> bool {
-        self.shape == other.shape && self.data == other.data
+        self.shape == other.shape && self.data() == other.data()
     }
 }
 

@@ -1,0 +1,123 @@
+//! A per-thread pool of large `f64` buffers.
+//!
+//! A training step allocates the same large buffers again and again. Through the system
+//! allocator each one is fresh memory from the kernel, and its first touch page-faults: measured
+//! on this project's 2-core VM, a 4096×64 bias add took 1.3 ms with fresh buffers and 0.13 ms
+//! with reused ones, and a 4096×64·64×64 matmul 2.4 ms against 0.7 ms. Buffers of at least
+//! [`MIN_POOLED`] elements are therefore returned here when their tensor is dropped and handed
+//! out again for the next allocation of the same length.
+//!
+//! The pool is bounded ([`MAX_PER_LENGTH`] buffers per length, [`MAX_BYTES`] in all per thread);
+//! beyond that, buffers go back to the system allocator.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Buffers shorter than this (32 KiB) come from the system allocator, which is fast for them.
+pub const MIN_POOLED: usize = 4096;
+/// At most this many idle buffers are kept per length.
+pub const MAX_PER_LENGTH: usize = 32;
+/// At most this many bytes are kept idle per thread.
+pub const MAX_BYTES: usize = 512 << 20;
+
+#[derive(Default)]
+struct Pool {
+    free: HashMap<usize, Vec<Vec<f64>>>,
+    bytes: usize,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+}
+
+/// An empty vector with capacity for exactly `n` elements, reused if one is idle.
+pub fn with_capacity(n: usize) -> Vec<f64> {
+    if n >= MIN_POOLED {
+        let reused = POOL
+            .try_with(|p| {
+                let mut p = p.borrow_mut();
+                let v = p.free.get_mut(&n).and_then(|list| list.pop());
+                if v.is_some() {
+                    p.bytes -= n * 8;
+                }
+                v
+            })
+            .ok()
+            .flatten();
+        if let Some(mut v) = reused {
+            v.clear();
+            return v;
+        }
+    }
+    Vec::with_capacity(n)
+}
+
+/// A vector of `n` copies of `value`.
+pub fn filled(n: usize, value: f64) -> Vec<f64> {
+    let mut v = with_capacity(n);
+    v.resize(n, value);
+    v
+}
+
+/// Collects `n` values from an iterator into a pooled vector.
+pub fn collect(n: usize, values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut v = with_capacity(n);
+    v.extend(values);
+    v
+}
+
+/// Gives a buffer back; kept if it is large, its capacity is its length class, and the limits
+/// allow.
+pub fn recycle(v: Vec<f64>) {
+    let n = v.capacity();
+    if n < MIN_POOLED {
+        return;
+    }
+    let _ = POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        if p.bytes + n * 8 > MAX_BYTES {
+            return;
+        }
+        let list = p.free.entry(n).or_default();
+        if list.len() < MAX_PER_LENGTH {
+            list.push(v);
+            p.bytes += n * 8;
+        }
+    });
+}
+
+/// Storage of a tensor: a vector that returns to the pool when dropped.
+#[derive(Default)]
+pub(crate) struct Buffer(pub(crate) Vec<f64>);
+
+impl Clone for Buffer {
+    fn clone(&self) -> Buffer {
+        let mut v = with_capacity(self.0.len());
+        v.extend_from_slice(&self.0);
+        Buffer(v)
+    }
+}
+
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        recycle(std::mem::take(&mut self.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_buffers_are_reused_small_ones_are_not() {
+        let v = filled(MIN_POOLED, 1.0);
+        let ptr = v.as_ptr();
+        recycle(v);
+        let w = with_capacity(MIN_POOLED);
+        assert_eq!(w.as_ptr(), ptr);
+        assert!(w.is_empty());
+        let small = filled(8, 0.0);
+        recycle(small);
+        assert_eq!(with_capacity(8).capacity(), 8);
+    }
+}
