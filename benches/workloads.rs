@@ -7,7 +7,6 @@ use physgrad::{Tape, Tensor, Var};
 /// A tanh MLP: `x·W₁ + b₁ → tanh → … → x·W_L + b_L` (linear output), weights `fan_in × fan_out`
 /// scaled by `1/√fan_in`, zero biases.
 pub struct Mlp {
-    pub widths: Vec<usize>,
     pub params: Vec<Tensor>,
     pub x: Tensor,
     pub y: Tensor,
@@ -22,7 +21,6 @@ impl Mlp {
             params.push(Tensor::zeros(&[w[1]]));
         }
         Mlp {
-            widths: widths.to_vec(),
             params,
             x: Tensor::randn(&[batch, widths[0]], 1),
             y: Tensor::randn(&[batch, *widths.last().unwrap()], 2),

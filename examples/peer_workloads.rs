@@ -14,7 +14,11 @@ mod workloads;
 /// Median time per call in µs: blocks of calls sized to ~`block` each, at least `min_samples`
 /// blocks and at least `min_total` in all, after a warm-up.
 fn median_us(mut f: impl FnMut(), quick: bool) -> (f64, usize) {
-    let (min_samples, min_total) = if quick { (5, Duration::from_millis(100)) } else { (20, Duration::from_millis(500)) };
+    let (min_samples, min_total) = if quick {
+        (5, Duration::from_millis(100))
+    } else {
+        (20, Duration::from_millis(500))
+    };
     let warm = Instant::now();
     let mut calls = 0u32;
     while warm.elapsed() < Duration::from_millis(if quick { 20 } else { 100 }) || calls < 3 {
@@ -47,12 +51,49 @@ fn main() {
     };
     let mut tape = Tape::new();
     let small = workloads::mlp_small();
-    report("mlp_small_fwd", median_us(|| { black_box(small.forward(&mut tape)); }, quick));
-    report("mlp_small_grad", median_us(|| { black_box(small.gradient(&mut tape)); }, quick));
+    report(
+        "mlp_small_fwd",
+        median_us(
+            || {
+                black_box(small.forward(&mut tape));
+            },
+            quick,
+        ),
+    );
+    report(
+        "mlp_small_grad",
+        median_us(
+            || {
+                black_box(small.gradient(&mut tape));
+            },
+            quick,
+        ),
+    );
     let large = workloads::mlp_large();
-    report("mlp_large_fwd", median_us(|| { black_box(large.forward(&mut tape)); }, quick));
-    report("mlp_large_grad", median_us(|| { black_box(large.gradient(&mut tape)); }, quick));
+    report(
+        "mlp_large_fwd",
+        median_us(
+            || {
+                black_box(large.forward(&mut tape));
+            },
+            quick,
+        ),
+    );
+    report(
+        "mlp_large_grad",
+        median_us(
+            || {
+                black_box(large.gradient(&mut tape));
+            },
+            quick,
+        ),
+    );
     let x = Tensor::from_vec(vec![0.1, 0.2, 0.3, 0.4], &[4]);
-    let (us, n) = median_us(|| { black_box(workloads::op_chain(&mut tape, &x)); }, quick);
+    let (us, n) = median_us(
+        || {
+            black_box(workloads::op_chain(&mut tape, &x));
+        },
+        quick,
+    );
     report("tape_overhead", (us / workloads::CHAIN_OPS as f64, n));
 }

@@ -89,17 +89,37 @@ fn svg_plot(title: &str, x: &[f64], series: &[(&str, &[f64], &str)]) -> String {
     let (w, h, pad) = (640.0, 400.0, 50.0);
     let (x0, x1) = (x[0], x[x.len() - 1]);
     let all = series.iter().flat_map(|s| s.1.iter().copied());
-    let (y0, y1) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let (y0, y1) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
     let px = |v: f64| pad + (v - x0) / (x1 - x0) * (w - 2.0 * pad);
     let py = |v: f64| h - pad - (v - y0) / (y1 - y0) * (h - 2.0 * pad);
     let mut s = format!("<svg xmlns='http://www.w3.org/2000/svg' width='{w}' height='{h}' font-family='sans-serif' font-size='13'>\n<rect width='100%' height='100%' fill='white'/>\n<text x='{}' y='25' text-anchor='middle'>{title}</text>\n", w / 2.0);
-    let _ = writeln!(s, "<rect x='{pad}' y='{pad}' width='{}' height='{}' fill='none' stroke='#888'/>", w - 2.0 * pad, h - 2.0 * pad);
+    let _ = writeln!(
+        s,
+        "<rect x='{pad}' y='{pad}' width='{}' height='{}' fill='none' stroke='#888'/>",
+        w - 2.0 * pad,
+        h - 2.0 * pad
+    );
     let _ = writeln!(s, "<text x='{pad}' y='{}' >{x0:.2}</text><text x='{}' y='{}' text-anchor='end'>{x1:.2}</text>", h - pad + 18.0, w - pad, h - pad + 18.0);
     let _ = writeln!(s, "<text x='{}' y='{}' text-anchor='end'>{y0:.2}</text><text x='{}' y='{}' text-anchor='end'>{y1:.2}</text>", pad - 4.0, h - pad, pad - 4.0, pad + 10.0);
     for (k, (name, ys, colour)) in series.iter().enumerate() {
-        let pts: Vec<String> = x.iter().zip(ys.iter()).map(|(&a, &b)| format!("{:.1},{:.1}", px(a), py(b))).collect();
-        let _ = writeln!(s, "<polyline fill='none' stroke='{colour}' stroke-width='2' points='{}'/>", pts.join(" "));
-        let _ = writeln!(s, "<text x='{}' y='{}' fill='{colour}'>{name}</text>", w - pad - 150.0, pad + 20.0 + 18.0 * k as f64);
+        let pts: Vec<String> = x
+            .iter()
+            .zip(ys.iter())
+            .map(|(&a, &b)| format!("{:.1},{:.1}", px(a), py(b)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "<polyline fill='none' stroke='{colour}' stroke-width='2' points='{}'/>",
+            pts.join(" ")
+        );
+        let _ = writeln!(
+            s,
+            "<text x='{}' y='{}' fill='{colour}'>{name}</text>",
+            w - pad - 150.0,
+            pad + 20.0 + 18.0 * k as f64
+        );
     }
     s.push_str("</svg>\n");
     s
@@ -119,7 +139,10 @@ fn main() -> std::io::Result<()> {
     let start = Instant::now();
     let mut first_loss = f64::NAN;
     let mut last = (0.0, 0.0, 0.0);
-    println!("{:>6} {:>12} {:>12} {:>12} {:>10}", "step", "loss", "value mse", "slope mse", "steps/s");
+    println!(
+        "{:>6} {:>12} {:>12} {:>12} {:>10}",
+        "step", "loss", "value mse", "slope mse", "steps/s"
+    );
     for step in 0..=STEPS {
         tape.clear();
         let vars: Vec<Var<'_>> = params.iter().map(|p| tape.var(p.clone())).collect();
@@ -132,11 +155,17 @@ fn main() -> std::io::Result<()> {
         let _ = writeln!(csv, "{step},{:.6e},{:.6e},{:.6e}", last.0, last.1, last.2);
         if step % 500 == 0 {
             let rate = step as f64 / start.elapsed().as_secs_f64().max(1e-9);
-            println!("{step:>6} {:>12.4e} {:>12.4e} {:>12.4e} {rate:>10.0}", last.0, last.1, last.2);
+            println!(
+                "{step:>6} {:>12.4e} {:>12.4e} {:>12.4e} {rate:>10.0}",
+                last.0, last.1, last.2
+            );
         }
         adam.step(&mut params, &grads);
     }
-    println!("trained {STEPS} steps in {:.2} s", start.elapsed().as_secs_f64());
+    println!(
+        "trained {STEPS} steps in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
 
     // The gradients used above, checked against finite differences at first and second order.
     let loss_of_params = hr(|tape, p| loss(tape, &x, p).0);
@@ -160,11 +189,23 @@ fn main() -> std::io::Result<()> {
     let plot = svg_plot(
         "u(x) learned from values and slopes",
         &xs,
-        &[("sin 2πx", &truth, "#999"), ("u(x)", u.value().data(), "#1f77b4"), ("u′(x)/2π", &slope, "#d62728")],
+        &[
+            ("sin 2πx", &truth, "#999"),
+            ("u(x)", u.value().data(), "#1f77b4"),
+            ("u′(x)/2π", &slope, "#d62728"),
+        ],
     );
     write_atomic(&out.join("fit.svg"), &plot)?;
-    println!("wrote {}/loss.csv and {}/fit.svg", out.display(), out.display());
+    println!(
+        "wrote {}/loss.csv and {}/fit.svg",
+        out.display(),
+        out.display()
+    );
 
-    assert!(last.0 < first_loss * 1e-2, "training should reduce the loss a hundredfold: {first_loss} → {}", last.0);
+    assert!(
+        last.0 < first_loss * 1e-2,
+        "training should reduce the loss a hundredfold: {first_loss} → {}",
+        last.0
+    );
     Ok(())
 }

@@ -103,7 +103,11 @@ pub struct GradCheckReport {
 ///
 /// # Errors
 /// The first comparison that exceeds its tolerance.
-pub fn check_grad<F>(f: F, inputs: &[Tensor], cfg: &GradCheck) -> Result<GradCheckReport, GradCheckFailure>
+pub fn check_grad<F>(
+    f: F,
+    inputs: &[Tensor],
+    cfg: &GradCheck,
+) -> Result<GradCheckReport, GradCheckFailure>
 where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
@@ -162,7 +166,12 @@ where
                     e
                 });
                 let analytic = fast[i].data()[j];
-                compare(format!("input {i} entry {j}"), analytic, numeric, tol_for(numeric))?;
+                compare(
+                    format!("input {i} entry {j}"),
+                    analytic,
+                    numeric,
+                    tol_for(numeric),
+                )?;
             }
         } else {
             for d in 0..cfg.directions {
@@ -170,7 +179,12 @@ where
                 let v = unit(Tensor::randn(x.shape(), rng_seed));
                 let numeric = central_difference(&projected, inputs, i, cfg.eps, |_| v.clone());
                 let analytic = fast[i].dot(&v);
-                compare(format!("input {i} direction {d}"), analytic, numeric, tol_for(numeric))?;
+                compare(
+                    format!("input {i} direction {d}"),
+                    analytic,
+                    numeric,
+                    tol_for(numeric),
+                )?;
             }
         }
     }
@@ -188,9 +202,15 @@ where
                 .map(|(x, v)| x.zip_with(v, |a, b| a + s * b))
                 .collect()
         };
-        let numeric = (projected(&shifted(cfg.eps)) - projected(&shifted(-cfg.eps))) / (2.0 * cfg.eps);
+        let numeric =
+            (projected(&shifted(cfg.eps)) - projected(&shifted(-cfg.eps))) / (2.0 * cfg.eps);
         let analytic: f64 = fast.iter().zip(&dirs).map(|(g, v)| g.dot(v)).sum();
-        compare(format!("joint direction {d}"), analytic, numeric, tol_for(numeric))?;
+        compare(
+            format!("joint direction {d}"),
+            analytic,
+            numeric,
+            tol_for(numeric),
+        )?;
     }
     Ok(report)
 }
@@ -201,7 +221,11 @@ where
 ///
 /// # Errors
 /// The first comparison that exceeds its tolerance.
-pub fn check_grad2<F>(f: F, inputs: &[Tensor], cfg: &GradCheck) -> Result<GradCheckReport, GradCheckFailure>
+pub fn check_grad2<F>(
+    f: F,
+    inputs: &[Tensor],
+    cfg: &GradCheck,
+) -> Result<GradCheckReport, GradCheckFailure>
 where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
@@ -274,18 +298,26 @@ pub mod strategies {
 
     /// A pair of shapes that broadcast together: a common shape, from which each operand drops
     /// some leading axes and sets some axes to 1.
-    pub fn broadcast_pair(max_rank: usize, max_dim: usize) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
-        shape(max_rank, max_dim).prop_flat_map(|full| {
-            let n = full.len();
-            let mask = proptest::collection::vec(any::<bool>(), n);
-            (Just(full), mask.clone(), mask, 0..=n, 0..=n)
-        })
-        .prop_map(|(full, ma, mb, da, db)| {
-            let make = |mask: &[bool], drop: usize| -> Vec<usize> {
-                full.iter().zip(mask).skip(drop).map(|(&d, &one)| if one { 1 } else { d }).collect()
-            };
-            (make(&ma, da.min(full.len())), make(&mb, db.min(full.len())))
-        })
+    pub fn broadcast_pair(
+        max_rank: usize,
+        max_dim: usize,
+    ) -> impl Strategy<Value = (Vec<usize>, Vec<usize>)> {
+        shape(max_rank, max_dim)
+            .prop_flat_map(|full| {
+                let n = full.len();
+                let mask = proptest::collection::vec(any::<bool>(), n);
+                (Just(full), mask.clone(), mask, 0..=n, 0..=n)
+            })
+            .prop_map(|(full, ma, mb, da, db)| {
+                let make = |mask: &[bool], drop: usize| -> Vec<usize> {
+                    full.iter()
+                        .zip(mask)
+                        .skip(drop)
+                        .map(|(&d, &one)| if one { 1 } else { d })
+                        .collect()
+                };
+                (make(&ma, da.min(full.len())), make(&mb, db.min(full.len())))
+            })
     }
 
     /// Tensors of the given shape with entries uniform in `[low, high]`.
@@ -295,20 +327,29 @@ pub mod strategies {
     }
 
     /// Tensors of random shape (see [`shape`]) with entries uniform in `[low, high]`.
-    pub fn tensor(max_rank: usize, max_dim: usize, low: f64, high: f64) -> impl Strategy<Value = Tensor> {
+    pub fn tensor(
+        max_rank: usize,
+        max_dim: usize,
+        low: f64,
+        high: f64,
+    ) -> impl Strategy<Value = Tensor> {
         shape(max_rank, max_dim).prop_flat_map(move |s| tensor_of(s, low, high))
     }
 
     /// Like [`tensor_of`], with every entry at least `margin` away from each point in `kinks`
     /// (for functions such as `abs` or `max` that are not differentiable there).
-    pub fn tensor_away_from(shape: Vec<usize>, low: f64, high: f64, kinks: Vec<f64>, margin: f64) -> impl Strategy<Value = Tensor> {
+    pub fn tensor_away_from(
+        shape: Vec<usize>,
+        low: f64,
+        high: f64,
+        kinks: Vec<f64>,
+        margin: f64,
+    ) -> impl Strategy<Value = Tensor> {
         tensor_of(shape, low, high).prop_map(move |t| {
-            t.map(|x| {
-                match kinks.iter().find(|&&k| (x - k).abs() < margin) {
-                    Some(&k) if x >= k => k + margin,
-                    Some(&k) => k - margin,
-                    None => x,
-                }
+            t.map(|x| match kinks.iter().find(|&&k| (x - k).abs() < margin) {
+                Some(&k) if x >= k => k + margin,
+                Some(&k) => k - margin,
+                None => x,
             })
         })
     }

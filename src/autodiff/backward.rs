@@ -99,7 +99,12 @@ impl Tape {
     }
 
     /// Runs the VJP of node `id` with upstream gradient `grad`; returns `(parent, gradient)` pairs.
-    fn node_vjp<'t>(&'t self, id: usize, grad: Var<'t>, reach: &[bool]) -> SmallVec<[(usize, Var<'t>); 2]> {
+    fn node_vjp<'t>(
+        &'t self,
+        id: usize,
+        grad: Var<'t>,
+        reach: &[bool],
+    ) -> SmallVec<[(usize, Var<'t>); 2]> {
         let (op, parents) = {
             let nodes = self.nodes.borrow();
             let n = &nodes[id];
@@ -108,7 +113,8 @@ impl Tape {
                 None => return SmallVec::new(),
             }
         };
-        let inputs: SmallVec<[Var<'t>; 3]> = parents.iter().map(|&p| Var { tape: self, id: p }).collect();
+        let inputs: SmallVec<[Var<'t>; 3]> =
+            parents.iter().map(|&p| Var { tape: self, id: p }).collect();
         let needs: SmallVec<[bool; 3]> = parents.iter().map(|&p| reach[p]).collect();
         let args = VjpArgs {
             inputs: &inputs,
@@ -128,13 +134,12 @@ impl Tape {
         let mut out = SmallVec::new();
         for ((g, &p), &need) in result.into_iter().zip(&parents).zip(&needs) {
             if let (Some(g), true) = (g, need) {
-                let (gs, ps) = (g.shape(), inputs_shape(self, p));
+                let nodes = self.nodes.borrow();
+                let (gs, ps) = (nodes[g.id].value.shape(), nodes[p].value.shape());
                 assert!(
                     gs == ps,
-                    "{}: VJP gave a gradient of shape {:?} for an input of shape {:?}",
-                    op.name(),
-                    gs.as_slice(),
-                    ps.as_slice()
+                    "{}: VJP gave a gradient of shape {gs:?} for an input of shape {ps:?}",
+                    op.name()
                 );
                 out.push((p, g));
             }
@@ -144,7 +149,12 @@ impl Tape {
 
     /// First-order gradients of `Σ seedᵢ·outputᵢ` with respect to `inputs` (or, if `None`, every
     /// trainable leaf), as tensors. Seeds default to ones.
-    fn sweep_tensors(&self, outputs: &[Var<'_>], seeds: Option<&[Tensor]>, inputs: Option<&[usize]>) -> Vec<Option<Tensor>> {
+    fn sweep_tensors(
+        &self,
+        outputs: &[Var<'_>],
+        seeds: Option<&[Tensor]>,
+        inputs: Option<&[usize]>,
+    ) -> Vec<Option<Tensor>> {
         let out_ids: Vec<usize> = outputs.iter().map(|v| v.id).collect();
         let plan = self.plan(&out_ids, inputs);
         let mut grads: Vec<Option<Tensor>> = vec![None; plan.reach.len()];
@@ -165,7 +175,9 @@ impl Tape {
             }
             None => {
                 let nodes = self.nodes.borrow();
-                (0..grads.len()).map(|i| plan.reach[i] && nodes[i].op.is_none()).collect()
+                (0..grads.len())
+                    .map(|i| plan.reach[i] && nodes[i].op.is_none())
+                    .collect()
             }
         };
         let _guard = RecordingGuard::set(self, false);
@@ -174,7 +186,11 @@ impl Tape {
             if !plan.active[id] {
                 continue;
             }
-            let Some(g) = (if keep[id] { grads[id].clone() } else { grads[id].take() }) else {
+            let Some(g) = (if keep[id] {
+                grads[id].clone()
+            } else {
+                grads[id].take()
+            }) else {
                 continue;
             };
             let gvar = self.constant(g);
@@ -193,8 +209,16 @@ impl Tape {
     /// # Panics
     /// If `seeds` is given with a different count or shapes than `outputs`.
     #[track_caller]
-    pub fn gradients(&self, outputs: &[Var<'_>], seeds: Option<&[Tensor]>, inputs: &[Var<'_>]) -> Vec<Tensor> {
-        check_seeds(outputs, seeds.map(|s| s.iter().map(|t| t.shape().to_vec()).collect()));
+    pub fn gradients(
+        &self,
+        outputs: &[Var<'_>],
+        seeds: Option<&[Tensor]>,
+        inputs: &[Var<'_>],
+    ) -> Vec<Tensor> {
+        check_seeds(
+            outputs,
+            seeds.map(|s| s.iter().map(|t| t.shape().to_vec()).collect()),
+        );
         let ids: Vec<usize> = inputs.iter().map(|v| v.id).collect();
         let grads = self.sweep_tensors(outputs, seeds, Some(&ids));
         inputs
@@ -235,8 +259,16 @@ impl Tape {
     /// # Panics
     /// If the seeds do not match the outputs in count and shapes.
     #[track_caller]
-    pub fn grad_with_seeds<'t>(&'t self, outputs: &[Var<'t>], seeds: &[Var<'t>], inputs: &[Var<'t>]) -> Vec<Var<'t>> {
-        check_seeds(outputs, Some(seeds.iter().map(|s| s.shape().to_vec()).collect()));
+    pub fn grad_with_seeds<'t>(
+        &'t self,
+        outputs: &[Var<'t>],
+        seeds: &[Var<'t>],
+        inputs: &[Var<'t>],
+    ) -> Vec<Var<'t>> {
+        check_seeds(
+            outputs,
+            Some(seeds.iter().map(|s| s.shape().to_vec()).collect()),
+        );
         let out_ids: Vec<usize> = outputs.iter().map(|v| v.id).collect();
         let in_ids: Vec<usize> = inputs.iter().map(|v| v.id).collect();
         let plan = self.plan(&out_ids, Some(&in_ids));
@@ -275,10 +307,6 @@ impl<'t> Var<'t> {
             grads: self.tape.sweep_tensors(&[self], None, None),
         }
     }
-}
-
-fn inputs_shape(tape: &Tape, id: usize) -> crate::tensor::Shape {
-    crate::tensor::Shape::from_slice(tape.nodes.borrow()[id].value.shape())
 }
 
 #[track_caller]

@@ -51,7 +51,12 @@ impl fmt::Debug for Tape {
                 (None, true) => "var".to_string(),
                 (None, false) => "const".to_string(),
             };
-            writeln!(f, "  %{i} = {kind}{:?} {:?}", n.parents.as_slice(), n.value.shape())?;
+            writeln!(
+                f,
+                "  %{i} = {kind}{:?} {:?}",
+                n.parents.as_slice(),
+                n.value.shape()
+            )?;
         }
         Ok(())
     }
@@ -139,16 +144,17 @@ impl Tape {
                 v.id
             );
         }
-        let values: SmallVec<[Tensor; 3]> = inputs.iter().map(|v| v.value()).collect();
-        let refs: SmallVec<[&Tensor; 3]> = values.iter().collect();
-        let value = op.forward(&refs)?;
-        drop(refs);
-        drop(values);
-        let parents: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.id).collect();
-        let requires_grad = self.recording.get() && {
+        // The forward sees the input values in place: it receives only tensors, so it cannot
+        // touch this tape while the borrow is held.
+        let (value, requires_grad) = {
             let nodes = self.nodes.borrow();
-            parents.iter().any(|&p| nodes[p].requires_grad)
+            let refs: SmallVec<[&Tensor; 3]> = inputs.iter().map(|v| &nodes[v.id].value).collect();
+            let value = op.forward(&refs)?;
+            let requires_grad =
+                self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
+            (value, requires_grad)
         };
+        let parents: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.id).collect();
         if requires_grad {
             Ok(self.push(value, Some(Rc::new(op)), parents, true))
         } else {

@@ -2,7 +2,9 @@
 //! `Var ⊕ f64` and `f64 ⊕ Var` for `+ − × ÷`, and unary `−`. A plain `f64` becomes a rank-0
 //! constant and broadcasts.
 
-use super::elementwise::{check_broadcast, Add as AddOp, Div as DivOp, Mul as MulOp, Neg as NegOp, Sub as SubOp};
+use super::elementwise::{
+    check_broadcast, Add as AddOp, Div as DivOp, Mul as MulOp, Neg as NegOp, Sub as SubOp,
+};
 use crate::autodiff::Var;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 

@@ -6,7 +6,12 @@ use crate::tensor::{kernels, Tensor};
 
 fn mask(op: &str, a: Var<'_>, b: Var<'_>, f: impl Fn(f64, f64) -> bool) -> Tensor {
     super::elementwise::check_broadcast(op, a, b);
-    kernels::binary(op, &a.value(), &b.value(), |x, y| if f(x, y) { 1.0 } else { 0.0 })
+    kernels::binary(
+        op,
+        &a.value(),
+        &b.value(),
+        |x, y| if f(x, y) { 1.0 } else { 0.0 },
+    )
 }
 
 impl Var<'_> {

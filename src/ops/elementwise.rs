@@ -10,7 +10,11 @@ use crate::tensor::{broadcast_shapes, kernels, Tensor};
 pub(crate) fn check_broadcast(op: &str, a: Var<'_>, b: Var<'_>) {
     let (sa, sb) = (a.shape(), b.shape());
     if broadcast_shapes(&sa, &sb).is_none() {
-        panic!("{op}: shapes {:?} and {:?} do not broadcast", sa.as_slice(), sb.as_slice());
+        panic!(
+            "{op}: shapes {:?} and {:?} do not broadcast",
+            sa.as_slice(),
+            sb.as_slice()
+        );
     }
 }
 
@@ -38,7 +42,8 @@ macro_rules! binary_op {
             }
             #[allow(unused_variables)]
             fn vjp<'t>(&self, $args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
-                let ($a, $b, $out, $g) = ($args.inputs[0], $args.inputs[1], $args.output, $args.grad);
+                let ($a, $b, $out, $g) =
+                    ($args.inputs[0], $args.inputs[1], $args.output, $args.grad);
                 vec![
                     $args.needs(0).then(|| unbroadcast($ga, $a)),
                     $args.needs(1).then(|| unbroadcast($gb, $b)),
@@ -50,9 +55,15 @@ macro_rules! binary_op {
 
 binary_op!(Add, "add", |a, b| a + b, |args, a, b, out, g| (g, g));
 binary_op!(Sub, "sub", |a, b| a - b, |args, a, b, out, g| (g, -g));
-binary_op!(Mul, "mul", |a, b| a * b, |args, a, b, out, g| (g * b, g * a));
+binary_op!(Mul, "mul", |a, b| a * b, |args, a, b, out, g| (
+    g * b,
+    g * a
+));
 // d(a/b) = da/b − (a/b)·db/b
-binary_op!(Div, "div", |a, b| a / b, |args, a, b, out, g| (g / b, -(g * out) / b));
+binary_op!(Div, "div", |a, b| a / b, |args, a, b, out, g| (
+    g / b,
+    -(g * out) / b
+));
 // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln a·db
 binary_op!(Pow, "pow", f64::powf, |args, a, b, out, g| (
     g * b * a.pow(b - 1.0),
@@ -109,11 +120,22 @@ unary_op!(Exp, "exp", kernels::exp, |x, out, g| g * out);
 unary_op!(Log, "log", |x| x.map(f64::ln), |x, out, g| g / x);
 unary_op!(Sin, "sin", |x| x.map(f64::sin), |x, out, g| g * x.cos());
 unary_op!(Cos, "cos", |x| x.map(f64::cos), |x, out, g| -(g * x.sin()));
-unary_op!(Sqrt, "sqrt", |x| x.map(f64::sqrt), |x, out, g| g / (out * 2.0));
-unary_op!(Tanh, "tanh", kernels::tanh, |x, out, g| tanh_backward(g, out));
+unary_op!(Sqrt, "sqrt", |x| x.map(f64::sqrt), |x, out, g| g
+    / (out * 2.0));
+unary_op!(Tanh, "tanh", kernels::tanh, |x, out, g| tanh_backward(
+    g, out
+));
 // d|x|/dx = sign(x), taken as 0 at x = 0.
 unary_op!(Abs, "abs", |x| x.map(f64::abs), |x, out, g| {
-    let sign = x.value().map(|v| if v > 0.0 { 1.0 } else if v < 0.0 { -1.0 } else { 0.0 });
+    let sign = x.value().map(|v| {
+        if v > 0.0 {
+            1.0
+        } else if v < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
+    });
     g * x.tape().constant(sign)
 });
 
@@ -167,8 +189,10 @@ impl Op for Select {
         let (a, b, g) = (args.inputs[0], args.inputs[1], args.grad);
         let zero = g.tape().scalar(0.0);
         vec![
-            args.needs(0).then(|| unbroadcast(Var::select(&self.cond, g, zero), a)),
-            args.needs(1).then(|| unbroadcast(Var::select(&self.cond, zero, g), b)),
+            args.needs(0)
+                .then(|| unbroadcast(Var::select(&self.cond, g, zero), a)),
+            args.needs(1)
+                .then(|| unbroadcast(Var::select(&self.cond, zero, g), b)),
         ]
     }
 }

@@ -55,7 +55,13 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn matmul(self, rhs: Var<'t>) -> Var<'t> {
         let (sa, sb) = (self.shape(), rhs.shape());
-        let fail = || -> ! { panic!("matmul: shapes {:?} and {:?} do not multiply", sa.as_slice(), sb.as_slice()) };
+        let fail = || -> ! {
+            panic!(
+                "matmul: shapes {:?} and {:?} do not multiply",
+                sa.as_slice(),
+                sb.as_slice()
+            )
+        };
         if sa.is_empty() || sb.is_empty() {
             fail();
         }
@@ -90,7 +96,8 @@ impl<'t> Var<'t> {
             shape.push(n);
             return mm(self.reshape(&[rows, k]), rhs, false, false).reshape(&shape);
         }
-        let batch = broadcast_shapes(&sa[..sa.len() - 2], &sb[..sb.len() - 2]).unwrap_or_else(|| fail());
+        let batch =
+            broadcast_shapes(&sa[..sa.len() - 2], &sb[..sb.len() - 2]).unwrap_or_else(|| fail());
         let full = |v: Var<'t>, s: &Shape| {
             let mut target = batch.clone();
             target.extend_from_slice(&s[s.len() - 2..]);

@@ -68,7 +68,10 @@ impl Op for MaxTo {
 fn keepdim_shape(op: &str, shape: &[usize], axes: &[usize]) -> Shape {
     let mut keep = Shape::from_slice(shape);
     for &a in axes {
-        assert!(a < shape.len(), "{op}: axis {a} out of range for shape {shape:?}");
+        assert!(
+            a < shape.len(),
+            "{op}: axis {a} out of range for shape {shape:?}"
+        );
         keep[a] = 1;
     }
     keep
@@ -93,14 +96,20 @@ impl<'t> Var<'t> {
     pub fn sum_to(self, shape: &[usize]) -> Var<'t> {
         let own = self.shape();
         assert!(
-            shape.len() <= own.len() && broadcast_shapes(shape, &own).as_deref() == Some(own.as_slice()),
+            shape.len() <= own.len()
+                && broadcast_shapes(shape, &own).as_deref() == Some(own.as_slice()),
             "sum_to: {shape:?} does not broadcast to {:?}",
             own.as_slice()
         );
         if own.as_slice() == shape {
             return self;
         }
-        self.tape.record(SumTo { shape: Shape::from_slice(shape) }, &[self])
+        self.tape.record(
+            SumTo {
+                shape: Shape::from_slice(shape),
+            },
+            &[self],
+        )
     }
 
     /// Repeats along axes of length 1 (and new leading axes) to reach `shape`.
@@ -118,7 +127,12 @@ impl<'t> Var<'t> {
         if own.as_slice() == shape {
             return self;
         }
-        self.tape.record(BroadcastTo { shape: Shape::from_slice(shape) }, &[self])
+        self.tape.record(
+            BroadcastTo {
+                shape: Shape::from_slice(shape),
+            },
+            &[self],
+        )
     }
 
     /// The sum of all elements, shape `[]`.
@@ -155,7 +169,10 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn mean_axes(self, axes: &[usize], keepdim: bool) -> Var<'t> {
         let shape = self.shape();
-        let count: usize = axes.iter().map(|&a| shape.get(a).copied().unwrap_or(1)).product();
+        let count: usize = axes
+            .iter()
+            .map(|&a| shape.get(a).copied().unwrap_or(1))
+            .product();
         self.sum_axes(axes, keepdim) / count.max(1) as f64
     }
 
@@ -167,7 +184,11 @@ impl<'t> Var<'t> {
     pub fn max_axes(self, axes: &[usize], keepdim: bool) -> Var<'t> {
         let shape = self.shape();
         let keep = keepdim_shape("max_axes", &shape, axes);
-        assert!(numel(&shape) > 0, "max_axes: empty tensor of shape {:?}", shape.as_slice());
+        assert!(
+            numel(&shape) > 0,
+            "max_axes: empty tensor of shape {:?}",
+            shape.as_slice()
+        );
         let m = self.tape.record(MaxTo { keep: keep.clone() }, &[self]);
         if keepdim {
             m

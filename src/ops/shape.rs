@@ -51,12 +51,19 @@ impl Op for Slice {
         "slice"
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
-        Ok(kernels::slice(x[0], self.axis, self.range.start, self.range.end))
+        Ok(kernels::slice(
+            x[0],
+            self.axis,
+            self.range.start,
+            self.range.end,
+        ))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         let len = args.inputs[0].shape()[self.axis];
         let after = len - self.range.end;
-        vec![args.needs(0).then(|| args.grad.pad(self.axis, self.range.start, after))]
+        vec![args
+            .needs(0)
+            .then(|| args.grad.pad(self.axis, self.range.start, after))]
     }
 }
 
@@ -117,7 +124,9 @@ impl Op for Gather {
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         let size = args.inputs[0].shape()[self.axis];
-        vec![args.needs(0).then(|| args.grad.scatter_add(self.axis, &self.indices, size))]
+        vec![args
+            .needs(0)
+            .then(|| args.grad.scatter_add(self.axis, &self.indices, size))]
     }
 }
 
@@ -131,16 +140,26 @@ impl Op for ScatterAdd {
         "scatter_add"
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
-        Ok(kernels::scatter_add(x[0], self.axis, &self.indices, self.size))
+        Ok(kernels::scatter_add(
+            x[0],
+            self.axis,
+            &self.indices,
+            self.size,
+        ))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
-        vec![args.needs(0).then(|| args.grad.gather(self.axis, &self.indices))]
+        vec![args
+            .needs(0)
+            .then(|| args.grad.gather(self.axis, &self.indices))]
     }
 }
 
 #[track_caller]
 fn check_axis(op: &str, axis: usize, shape: &[usize]) {
-    assert!(axis < shape.len(), "{op}: axis {axis} out of range for shape {shape:?}");
+    assert!(
+        axis < shape.len(),
+        "{op}: axis {axis} out of range for shape {shape:?}"
+    );
 }
 
 impl<'t> Var<'t> {
@@ -160,7 +179,12 @@ impl<'t> Var<'t> {
         if own.as_slice() == shape {
             return self;
         }
-        self.tape.record(Reshape { shape: Shape::from_slice(shape) }, &[self])
+        self.tape.record(
+            Reshape {
+                shape: Shape::from_slice(shape),
+            },
+            &[self],
+        )
     }
 
     /// All elements as a vector.
@@ -177,12 +201,24 @@ impl<'t> Var<'t> {
     pub fn permute(self, perm: &[usize]) -> Var<'t> {
         let n = self.ndim();
         let mut seen = vec![false; n];
-        let valid = perm.len() == n && perm.iter().all(|&p| p < n && !std::mem::replace(&mut seen[p], true));
-        assert!(valid, "permute: {perm:?} is not a permutation of the axes of {:?}", self.shape().as_slice());
+        let valid = perm.len() == n
+            && perm
+                .iter()
+                .all(|&p| p < n && !std::mem::replace(&mut seen[p], true));
+        assert!(
+            valid,
+            "permute: {perm:?} is not a permutation of the axes of {:?}",
+            self.shape().as_slice()
+        );
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
             return self;
         }
-        self.tape.record(Permute { perm: Shape::from_slice(perm) }, &[self])
+        self.tape.record(
+            Permute {
+                perm: Shape::from_slice(perm),
+            },
+            &[self],
+        )
     }
 
     /// Swaps the last two axes (the matrix transpose, batched).
@@ -192,7 +228,11 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn t(self) -> Var<'t> {
         let n = self.ndim();
-        assert!(n >= 2, "t: transpose needs rank ≥ 2, got shape {:?}", self.shape().as_slice());
+        assert!(
+            n >= 2,
+            "t: transpose needs rank ≥ 2, got shape {:?}",
+            self.shape().as_slice()
+        );
         let mut perm: Vec<usize> = (0..n).collect();
         perm.swap(n - 2, n - 1);
         self.permute(&perm)
@@ -221,7 +261,14 @@ impl<'t> Var<'t> {
     #[track_caller]
     pub fn pad(self, axis: usize, before: usize, after: usize) -> Var<'t> {
         check_axis("pad", axis, &self.shape());
-        self.tape.record(Pad { axis, before, after }, &[self])
+        self.tape.record(
+            Pad {
+                axis,
+                before,
+                after,
+            },
+            &[self],
+        )
     }
 
     /// Concatenation along `axis`.
@@ -235,8 +282,17 @@ impl<'t> Var<'t> {
         check_axis("concat", axis, &first);
         for p in &parts[1..] {
             let s = p.shape();
-            let same = s.len() == first.len() && s.iter().zip(&first).enumerate().all(|(i, (a, b))| i == axis || a == b);
-            assert!(same, "concat: shapes {:?} and {:?} differ off axis {axis}", first.as_slice(), s.as_slice());
+            let same = s.len() == first.len()
+                && s.iter()
+                    .zip(&first)
+                    .enumerate()
+                    .all(|(i, (a, b))| i == axis || a == b);
+            assert!(
+                same,
+                "concat: shapes {:?} and {:?} differ off axis {axis}",
+                first.as_slice(),
+                s.as_slice()
+            );
         }
         parts[0].tape.record(Concat { axis }, parts)
     }
@@ -251,9 +307,18 @@ impl<'t> Var<'t> {
         let shape = self.shape();
         check_axis("gather", axis, &shape);
         if let Some(bad) = indices.iter().find(|&&i| i >= shape[axis]) {
-            panic!("gather: index {bad} out of range for axis {axis} of shape {:?}", shape.as_slice());
+            panic!(
+                "gather: index {bad} out of range for axis {axis} of shape {:?}",
+                shape.as_slice()
+            );
         }
-        self.tape.record(Gather { axis, indices: indices.to_vec() }, &[self])
+        self.tape.record(
+            Gather {
+                axis,
+                indices: indices.to_vec(),
+            },
+            &[self],
+        )
     }
 
     /// Scatter-add along `axis` into `size` positions: position `indices[i]` accumulates
@@ -276,6 +341,13 @@ impl<'t> Var<'t> {
         if let Some(bad) = indices.iter().find(|&&i| i >= size) {
             panic!("scatter_add: index {bad} out of range for size {size}");
         }
-        self.tape.record(ScatterAdd { axis, indices: indices.to_vec(), size }, &[self])
+        self.tape.record(
+            ScatterAdd {
+                axis,
+                indices: indices.to_vec(),
+                size,
+            },
+            &[self],
+        )
     }
 }

@@ -8,10 +8,20 @@ use std::fmt;
 const EDGE: usize = 3;
 const MAX_FULL: usize = 8;
 
-fn write_axis(f: &mut fmt::Formatter<'_>, t: &Tensor, axis: usize, offset: usize, stride: &[usize]) -> fmt::Result {
+fn write_axis(
+    f: &mut fmt::Formatter<'_>,
+    t: &Tensor,
+    axis: usize,
+    offset: usize,
+    stride: &[usize],
+) -> fmt::Result {
     let n = t.shape()[axis];
     let indices: Vec<Option<usize>> = if n > MAX_FULL {
-        (0..EDGE).map(Some).chain([None]).chain((n - EDGE..n).map(Some)).collect()
+        (0..EDGE)
+            .map(Some)
+            .chain([None])
+            .chain((n - EDGE..n).map(Some))
+            .collect()
     } else {
         (0..n).map(Some).collect()
     };

@@ -112,7 +112,13 @@ pub fn tanh(a: &Tensor) -> Tensor {
 #[track_caller]
 pub fn tanh_backward(g: &Tensor, y: &Tensor) -> Tensor {
     assert_eq!(g.shape(), y.shape(), "tanh_backward: shapes differ");
-    let data = pool::collect(g.len(), g.data().iter().zip(y.data()).map(|(&g, &y)| g * (1.0 - y * y)));
+    let data = pool::collect(
+        g.len(),
+        g.data()
+            .iter()
+            .zip(y.data())
+            .map(|(&g, &y)| g * (1.0 - y * y)),
+    );
     Tensor::from_vec(data, g.shape())
 }
 
@@ -124,7 +130,12 @@ pub(crate) fn pad_rank(shape: &[usize], rank: usize) -> Shape {
 }
 
 /// Reduces `a` to `target` (same rank, each axis equal to `a`'s or 1) with `(init, f)`.
-fn reduce_keepdim(a: &Tensor, target: &[usize], init: f64, f: impl Fn(f64, f64) -> f64) -> Vec<f64> {
+fn reduce_keepdim(
+    a: &Tensor,
+    target: &[usize],
+    init: f64,
+    f: impl Fn(f64, f64) -> f64,
+) -> Vec<f64> {
     let mut out = pool::filled(numel(target), init);
     if a.is_empty() {
         return out;
@@ -206,7 +217,10 @@ pub fn permute(a: &Tensor, perm: &[usize]) -> Tensor {
     let n = a.ndim();
     let mut seen = vec![false; n];
     assert!(
-        perm.len() == n && perm.iter().all(|&p| p < n && !std::mem::replace(&mut seen[p], true)),
+        perm.len() == n
+            && perm
+                .iter()
+                .all(|&p| p < n && !std::mem::replace(&mut seen[p], true)),
         "permute: {perm:?} is not a permutation of the {n} axes of {:?}",
         a.shape()
     );
@@ -262,7 +276,8 @@ pub fn pad(a: &Tensor, axis: usize, before: usize, after: usize) -> Tensor {
     let mut data = pool::filled(outer * total * inner, 0.0);
     for o in 0..outer {
         let dst = o * total * inner + before * inner;
-        data[dst..dst + len * inner].copy_from_slice(&a.data()[o * len * inner..(o + 1) * len * inner]);
+        data[dst..dst + len * inner]
+            .copy_from_slice(&a.data()[o * len * inner..(o + 1) * len * inner]);
     }
     let mut shape = Shape::from_slice(a.shape());
     shape[axis] = total;
@@ -279,7 +294,10 @@ pub fn concat(parts: &[&Tensor], axis: usize) -> Tensor {
         let s = p.shape();
         assert!(
             s.len() == first.len()
-                && s.iter().zip(first).enumerate().all(|(i, (x, y))| i == axis || x == y),
+                && s.iter()
+                    .zip(first)
+                    .enumerate()
+                    .all(|(i, (x, y))| i == axis || x == y),
             "concat: shapes {first:?} and {s:?} differ off axis {axis}"
         );
     }
@@ -301,10 +319,17 @@ pub fn concat(parts: &[&Tensor], axis: usize) -> Tensor {
 /// Index-select: output position `i` along `axis` is input position `indices[i]`.
 #[track_caller]
 pub fn gather(a: &Tensor, axis: usize, indices: &[usize]) -> Tensor {
-    assert!(axis < a.ndim(), "gather: axis {axis} of shape {:?}", a.shape());
+    assert!(
+        axis < a.ndim(),
+        "gather: axis {axis} of shape {:?}",
+        a.shape()
+    );
     let (outer, len, inner) = split_at_axis(a.shape(), axis);
     if let Some(bad) = indices.iter().find(|&&i| i >= len) {
-        panic!("gather: index {bad} out of bounds for axis {axis} of shape {:?}", a.shape());
+        panic!(
+            "gather: index {bad} out of bounds for axis {axis} of shape {:?}",
+            a.shape()
+        );
     }
     let mut data = pool::with_capacity(outer * indices.len() * inner);
     for o in 0..outer {
@@ -354,8 +379,16 @@ pub fn matmul_shape(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Option<Shap
     if r < 2 || b.len() != r || a[..r - 2] != b[..r - 2] {
         return None;
     }
-    let (m, k) = if ta { (a[r - 1], a[r - 2]) } else { (a[r - 2], a[r - 1]) };
-    let (k2, n) = if tb { (b[r - 1], b[r - 2]) } else { (b[r - 2], b[r - 1]) };
+    let (m, k) = if ta {
+        (a[r - 1], a[r - 2])
+    } else {
+        (a[r - 2], a[r - 1])
+    };
+    let (k2, n) = if tb {
+        (b[r - 1], b[r - 2])
+    } else {
+        (b[r - 2], b[r - 1])
+    };
     if k != k2 {
         return None;
     }
@@ -422,14 +455,20 @@ mod tests {
         let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
         let row = t(&[10.0, 20.0, 30.0], &[3]);
         let col = t(&[100.0, 200.0], &[2, 1]);
-        assert_eq!(binary("add", &a, &row, |x, y| x + y).data(), &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+        assert_eq!(
+            binary("add", &a, &row, |x, y| x + y).data(),
+            &[11.0, 22.0, 33.0, 14.0, 25.0, 36.0]
+        );
         assert_eq!(
             binary("add", &col, &a, |x, y| x + y).data(),
             &[101.0, 102.0, 103.0, 204.0, 205.0, 206.0]
         );
         let outer = binary("mul", &col, &row, |x, y| x * y);
         assert_eq!(outer.shape(), &[2, 3]);
-        assert_eq!(outer.data(), &[1000.0, 2000.0, 3000.0, 2000.0, 4000.0, 6000.0]);
+        assert_eq!(
+            outer.data(),
+            &[1000.0, 2000.0, 3000.0, 2000.0, 4000.0, 6000.0]
+        );
     }
 
     #[test]
@@ -446,9 +485,18 @@ mod tests {
         let a = t(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
         assert_eq!(permute(&a, &[1, 0]).data(), &[1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
         assert_eq!(slice(&a, 1, 1, 3).data(), &[2.0, 3.0, 5.0, 6.0]);
-        assert_eq!(pad(&slice(&a, 1, 1, 2), 1, 1, 1).data(), &[0.0, 2.0, 0.0, 0.0, 5.0, 0.0]);
-        assert_eq!(gather(&a, 1, &[2, 0, 2]).data(), &[3.0, 1.0, 3.0, 6.0, 4.0, 6.0]);
-        assert_eq!(scatter_add(&gather(&a, 1, &[2, 0, 2]), 1, &[2, 0, 2], 3).data(), &[1.0, 0.0, 6.0, 4.0, 0.0, 12.0]);
+        assert_eq!(
+            pad(&slice(&a, 1, 1, 2), 1, 1, 1).data(),
+            &[0.0, 2.0, 0.0, 0.0, 5.0, 0.0]
+        );
+        assert_eq!(
+            gather(&a, 1, &[2, 0, 2]).data(),
+            &[3.0, 1.0, 3.0, 6.0, 4.0, 6.0]
+        );
+        assert_eq!(
+            scatter_add(&gather(&a, 1, &[2, 0, 2]), 1, &[2, 0, 2], 3).data(),
+            &[1.0, 0.0, 6.0, 4.0, 0.0, 12.0]
+        );
         assert_eq!(concat(&[&a, &a], 0).shape(), &[4, 3]);
     }
 

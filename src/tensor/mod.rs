@@ -12,10 +12,10 @@ mod shape;
 
 pub use shape::{broadcast_shapes, numel, strides_of, Shape};
 
+use pool::Buffer;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal, Uniform};
-use pool::Buffer;
 use std::sync::Arc;
 
 /// A dense, contiguous, row-major tensor of `f64`.
@@ -207,7 +207,10 @@ impl Tensor {
 
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
-        Tensor::from_vec(pool::collect(self.len(), self.data().iter().map(|&x| f(x))), &self.shape)
+        Tensor::from_vec(
+            pool::collect(self.len(), self.data().iter().map(|&x| f(x))),
+            &self.shape,
+        )
     }
 
     /// Combines two tensors elementwise with numpy broadcasting.
@@ -228,9 +231,10 @@ impl Tensor {
     #[track_caller]
     pub fn max_abs_diff(&self, other: &Tensor) -> f64 {
         let d = self.zip_with(other, |a, b| (a - b).abs());
-        d.data()
-            .iter()
-            .fold(0.0, |m: f64, &x| if x.is_nan() { f64::NAN } else { m.max(x) })
+        d.data().iter().fold(
+            0.0,
+            |m: f64, &x| if x.is_nan() { f64::NAN } else { m.max(x) },
+        )
     }
 
     /// Elementwise `|a − b| ≤ atol + rtol·|b|` with identical shapes (NaN never compares equal).
@@ -261,7 +265,11 @@ impl Tensor {
             self.shape(),
             other.shape()
         );
-        self.data().iter().zip(other.data().iter()).map(|(a, b)| a * b).sum()
+        self.data()
+            .iter()
+            .zip(other.data().iter())
+            .map(|(a, b)| a * b)
+            .sum()
     }
 
     /// Euclidean norm of the flattened elements.

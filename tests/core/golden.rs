@@ -33,7 +33,9 @@ fn quadratic_form_hessian_is_symmetrised_matrix() {
     let g = tape.grad(&[f], &[x])[0];
     for i in 0..3 {
         for j in 0..3 {
-            let expect_g: f64 = (0..3).map(|k| (a.at(&[i, k]) + a.at(&[k, i])) * x0.at(&[k])).sum();
+            let expect_g: f64 = (0..3)
+                .map(|k| (a.at(&[i, k]) + a.at(&[k, i])) * x0.at(&[k]))
+                .sum();
             close(g.value().at(&[i]), expect_g);
             let row = tape.grad(&[g.slice(0, i..i + 1).sum()], &[x])[0];
             close(row.value().at(&[j]), a.at(&[i, j]) + a.at(&[j, i]));
@@ -46,7 +48,11 @@ fn logsumexp_gradient_is_softmax() {
     let tape = Tape::new();
     let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0, 1000.0], &[4]));
     let g = x.logsumexp(&[0], false).backward().wrt(x);
-    let z: f64 = [1.0f64, 2.0, 3.0].iter().map(|v| (v - 1000.0).exp()).sum::<f64>() + 1.0;
+    let z: f64 = [1.0f64, 2.0, 3.0]
+        .iter()
+        .map(|v| (v - 1000.0).exp())
+        .sum::<f64>()
+        + 1.0;
     close(g.data()[3], 1.0 / z);
     close(g.data()[0], (1.0f64 - 1000.0).exp() / z);
 }
@@ -62,12 +68,18 @@ fn matmul_gradients_match_formulas() {
     let g = (av.matmul(bv) * tape.constant(w.clone())).sum().backward();
     for i in 0..3 {
         for k in 0..4 {
-            close(g.wrt(av).at(&[i, k]), (0..2).map(|j| w.at(&[i, j]) * b.at(&[k, j])).sum());
+            close(
+                g.wrt(av).at(&[i, k]),
+                (0..2).map(|j| w.at(&[i, j]) * b.at(&[k, j])).sum(),
+            );
         }
     }
     for k in 0..4 {
         for j in 0..2 {
-            close(g.wrt(bv).at(&[k, j]), (0..3).map(|i| a.at(&[i, k]) * w.at(&[i, j])).sum());
+            close(
+                g.wrt(bv).at(&[k, j]),
+                (0..3).map(|i| a.at(&[i, k]) * w.at(&[i, j])).sum(),
+            );
         }
     }
 }

@@ -26,7 +26,11 @@ impl fmt::Debug for Trial {
     }
 }
 
-fn trial(desc: impl Into<String>, inputs: Vec<Tensor>, f: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t> + 'static) -> Trial {
+fn trial(
+    desc: impl Into<String>,
+    inputs: Vec<Tensor>,
+    f: impl for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t> + 'static,
+) -> Trial {
     Trial {
         desc: desc.into(),
         inputs,
@@ -66,14 +70,29 @@ fn run(strategy: impl Strategy<Value = Trial>) {
 const R: usize = 3; // max rank
 const D: usize = 4; // max axis length
 
-fn unary(name: &'static str, low: f64, high: f64, kinks: Vec<f64>, f: for<'t> fn(Var<'t>) -> Var<'t>) {
+fn unary(
+    name: &'static str,
+    low: f64,
+    high: f64,
+    kinks: Vec<f64>,
+    f: for<'t> fn(Var<'t>) -> Var<'t>,
+) {
     let s = shape(R, D).prop_flat_map(move |s| tensor_away_from(s, low, high, kinks.clone(), 0.05));
     run(s.prop_map(move |x| trial(name, vec![x], move |_, v| f(v[0]))));
 }
 
-fn binary(name: &'static str, a: (f64, f64), b: (f64, f64), b_kinks: Vec<f64>, f: for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>) {
+fn binary(
+    name: &'static str,
+    a: (f64, f64),
+    b: (f64, f64),
+    b_kinks: Vec<f64>,
+    f: for<'t> fn(Var<'t>, Var<'t>) -> Var<'t>,
+) {
     let s = broadcast_pair(R, D).prop_flat_map(move |(sa, sb)| {
-        (tensor_of(sa, a.0, a.1), tensor_away_from(sb, b.0, b.1, b_kinks.clone(), 0.3))
+        (
+            tensor_of(sa, a.0, a.1),
+            tensor_away_from(sb, b.0, b.1, b_kinks.clone(), 0.3),
+        )
     });
     run(s.prop_map(move |(x, y)| trial(name, vec![x, y], move |_, v| f(v[0], v[1]))));
 }
@@ -105,11 +124,15 @@ fn powf_negative_base_integer_exponent() {
 #[test]
 fn maximum() {
     // Operands drawn from disjoint-looking ranges still interleave; the margin keeps FD off ties.
-    binary("maximum", (-2.0, 2.0), (-2.0, 2.0), vec![], |a, b| a.maximum(b * 1.5 + 0.1));
+    binary("maximum", (-2.0, 2.0), (-2.0, 2.0), vec![], |a, b| {
+        a.maximum(b * 1.5 + 0.1)
+    });
 }
 #[test]
 fn minimum() {
-    binary("minimum", (-2.0, 2.0), (-2.0, 2.0), vec![], |a, b| a.minimum(b * 1.5 + 0.1));
+    binary("minimum", (-2.0, 2.0), (-2.0, 2.0), vec![], |a, b| {
+        a.minimum(b * 1.5 + 0.1)
+    });
 }
 #[test]
 fn neg() {
@@ -156,66 +179,106 @@ fn abs() {
 fn select() {
     let s = broadcast_pair(R, D).prop_flat_map(|(sa, sb)| {
         let sc = sa.clone();
-        (tensor_of(sa, -2.0, 2.0), tensor_of(sb, -2.0, 2.0), tensor_of(sc, -1.0, 1.0))
+        (
+            tensor_of(sa, -2.0, 2.0),
+            tensor_of(sb, -2.0, 2.0),
+            tensor_of(sc, -1.0, 1.0),
+        )
     });
     run(s.prop_map(|(a, b, c)| {
         let cond = c.map(|v| if v > 0.0 { 1.0 } else { 0.0 });
-        trial("select", vec![a, b], move |_, v| Var::select(&cond, v[0] * v[0], v[1].sin()))
+        trial("select", vec![a, b], move |_, v| {
+            Var::select(&cond, v[0] * v[0], v[1].sin())
+        })
     }));
 }
 
 /// A random subset of the axes of a rank-`n` shape.
 fn axes_of(s: &[usize]) -> impl Strategy<Value = Vec<usize>> {
     let n = s.len();
-    proptest::collection::vec(any::<bool>(), n).prop_map(|m| m.iter().enumerate().filter(|(_, &b)| b).map(|(i, _)| i).collect())
+    proptest::collection::vec(any::<bool>(), n).prop_map(|m| {
+        m.iter()
+            .enumerate()
+            .filter(|(_, &b)| b)
+            .map(|(i, _)| i)
+            .collect()
+    })
 }
 
 #[test]
 fn sum_axes_keepdim_or_not() {
-    let s = shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), axes_of(&s), any::<bool>()));
+    let s = shape(R, D)
+        .prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), axes_of(&s), any::<bool>()));
     run(s.prop_map(|(x, axes, keep)| {
-        trial(format!("sum_axes({axes:?}, {keep})"), vec![x], move |_, v| (v[0] * v[0]).sum_axes(&axes, keep))
+        trial(
+            format!("sum_axes({axes:?}, {keep})"),
+            vec![x],
+            move |_, v| (v[0] * v[0]).sum_axes(&axes, keep),
+        )
     }));
 }
 #[test]
 fn mean_axes() {
     let s = shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), axes_of(&s)));
-    run(s.prop_map(|(x, axes)| trial(format!("mean_axes({axes:?})"), vec![x], move |_, v| v[0].sin().mean_axes(&axes, false))));
+    run(s.prop_map(|(x, axes)| {
+        trial(format!("mean_axes({axes:?})"), vec![x], move |_, v| {
+            v[0].sin().mean_axes(&axes, false)
+        })
+    }));
 }
 #[test]
 fn sum_to_and_broadcast_to() {
     let s = broadcast_pair(R, D).prop_flat_map(|(sa, sb)| {
-        let full = physgrad::tensor::broadcast_shapes(&sa, &sb).unwrap().to_vec();
+        let full = physgrad::tensor::broadcast_shapes(&sa, &sb)
+            .unwrap()
+            .to_vec();
         (tensor_of(full, -2.0, 2.0), Just(sa))
     });
     run(s.prop_map(|(x, target)| {
         let t2 = target.clone();
-        trial(format!("sum_to({target:?})"), vec![x.clone()], move |_, v| {
-            let full = v[0].shape();
-            (v[0] * v[0]).sum_to(&t2).broadcast_to(&full).sin()
-        })
+        trial(
+            format!("sum_to({target:?})"),
+            vec![x.clone()],
+            move |_, v| {
+                let full = v[0].shape();
+                (v[0] * v[0]).sum_to(&t2).broadcast_to(&full).sin()
+            },
+        )
     }));
 }
 #[test]
 fn max_axes() {
     let s = shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), axes_of(&s)));
-    run(s.prop_map(|(x, axes)| trial(format!("max_axes({axes:?})"), vec![x], move |_, v| (v[0] * v[0]).max_axes(&axes, true) * 2.0)));
+    run(s.prop_map(|(x, axes)| {
+        trial(format!("max_axes({axes:?})"), vec![x], move |_, v| {
+            (v[0] * v[0]).max_axes(&axes, true) * 2.0
+        })
+    }));
 }
 #[test]
 fn reshape_and_flatten() {
     let s = shape(R, D).prop_flat_map(|s| tensor_of(s, -2.0, 2.0));
     run(s.prop_map(|x| {
         let n = x.len();
-        trial("reshape", vec![x], move |_, v| v[0].reshape(&[1, n]).sin().flatten() * v[0].flatten())
+        trial("reshape", vec![x], move |_, v| {
+            v[0].reshape(&[1, n]).sin().flatten() * v[0].flatten()
+        })
     }));
 }
 #[test]
 fn permute() {
     let s = shape(R, D).prop_flat_map(|s| {
         let n = s.len();
-        (tensor_of(s, -2.0, 2.0), Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        (
+            tensor_of(s, -2.0, 2.0),
+            Just((0..n).collect::<Vec<_>>()).prop_shuffle(),
+        )
     });
-    run(s.prop_map(|(x, perm)| trial(format!("permute({perm:?})"), vec![x], move |_, v| v[0].permute(&perm) * v[0].permute(&perm))));
+    run(s.prop_map(|(x, perm)| {
+        trial(format!("permute({perm:?})"), vec![x], move |_, v| {
+            v[0].permute(&perm) * v[0].permute(&perm)
+        })
+    }));
 }
 #[test]
 fn slice_and_pad() {
@@ -227,14 +290,25 @@ fn slice_and_pad() {
         })
         .prop_flat_map(|(s, axis)| {
             let len = s[axis];
-            (tensor_of(s, -2.0, 2.0), Just(axis), 0..=len, 0..=len, 0..3usize, 0..3usize)
+            (
+                tensor_of(s, -2.0, 2.0),
+                Just(axis),
+                0..=len,
+                0..=len,
+                0..3usize,
+                0..3usize,
+            )
         });
     run(s.prop_map(|(x, axis, i, j, before, after)| {
         let (lo, hi) = (i.min(j), i.max(j));
-        trial(format!("slice/pad axis {axis} {lo}..{hi} +{before}+{after}"), vec![x], move |_, v| {
-            let s = v[0].slice(axis, lo..hi);
-            (s * s).pad(axis, before, after).exp()
-        })
+        trial(
+            format!("slice/pad axis {axis} {lo}..{hi} +{before}+{after}"),
+            vec![x],
+            move |_, v| {
+                let s = v[0].slice(axis, lo..hi);
+                (s * s).pad(axis, before, after).exp()
+            },
+        )
     }));
 }
 #[test]
@@ -248,9 +322,17 @@ fn concat() {
         .prop_flat_map(|(s, axis, extra)| {
             let mut s2 = s.clone();
             s2[axis] = extra;
-            (tensor_of(s, -2.0, 2.0), tensor_of(s2, -2.0, 2.0), Just(axis))
+            (
+                tensor_of(s, -2.0, 2.0),
+                tensor_of(s2, -2.0, 2.0),
+                Just(axis),
+            )
         });
-    run(s.prop_map(|(a, b, axis)| trial(format!("concat axis {axis}"), vec![a, b], move |_, v| Var::concat(&[v[0], v[1].sin(), v[0]], axis).square())));
+    run(s.prop_map(|(a, b, axis)| {
+        trial(format!("concat axis {axis}"), vec![a, b], move |_, v| {
+            Var::concat(&[v[0], v[1].sin(), v[0]], axis).square()
+        })
+    }));
 }
 #[test]
 fn gather_and_scatter_add() {
@@ -262,14 +344,22 @@ fn gather_and_scatter_add() {
         })
         .prop_flat_map(|(s, axis)| {
             let len = s[axis];
-            (tensor_of(s, -2.0, 2.0), Just(axis), proptest::collection::vec(0..len, 1..6))
+            (
+                tensor_of(s, -2.0, 2.0),
+                Just(axis),
+                proptest::collection::vec(0..len, 1..6),
+            )
         });
     run(s.prop_map(|(x, axis, idx)| {
-        trial(format!("gather/scatter axis {axis} {idx:?}"), vec![x], move |_, v| {
-            let size = v[0].shape()[axis] + 1;
-            let g = v[0].gather(axis, &idx);
-            (g * g).scatter_add(axis, &idx, size).sin()
-        })
+        trial(
+            format!("gather/scatter axis {axis} {idx:?}"),
+            vec![x],
+            move |_, v| {
+                let size = v[0].shape()[axis] + 1;
+                let g = v[0].gather(axis, &idx);
+                (g * g).scatter_add(axis, &idx, size).sin()
+            },
+        )
     }));
 }
 #[test]
@@ -290,8 +380,17 @@ fn matmul_2d_batched_and_vectors() {
 }
 #[test]
 fn matmul_transposed_operands() {
-    let s = (1..5usize, 1..5usize, 1..5usize).prop_flat_map(|(m, k, n)| (tensor_of(vec![k, m], -2.0, 2.0), tensor_of(vec![n, k], -2.0, 2.0)));
-    run(s.prop_map(|(a, b)| trial("matmul of transposes", vec![a, b], |_, v| v[0].t().matmul(v[1].t()).tanh())));
+    let s = (1..5usize, 1..5usize, 1..5usize).prop_flat_map(|(m, k, n)| {
+        (
+            tensor_of(vec![k, m], -2.0, 2.0),
+            tensor_of(vec![n, k], -2.0, 2.0),
+        )
+    });
+    run(s.prop_map(|(a, b)| {
+        trial("matmul of transposes", vec![a, b], |_, v| {
+            v[0].t().matmul(v[1].t()).tanh()
+        })
+    }));
 }
 
 // Compositions: no derivative code of their own, checked all the same.
@@ -309,7 +408,9 @@ fn relu() {
 }
 #[test]
 fn leaky_relu() {
-    unary("leaky_relu", -2.0, 2.0, vec![0.0], |a| a.leaky_relu(0.1) * a);
+    unary("leaky_relu", -2.0, 2.0, vec![0.0], |a| {
+        a.leaky_relu(0.1) * a
+    });
 }
 #[test]
 fn silu() {
@@ -318,17 +419,37 @@ fn silu() {
 #[test]
 fn logsumexp_and_softmax() {
     let s = shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -3.0, 3.0), axes_of(&s)));
-    run(s.prop_map(|(x, axes)| trial(format!("logsumexp({axes:?})"), vec![x], move |_, v| v[0].logsumexp(&axes, true) * v[0].softmax(&axes))));
+    run(s.prop_map(|(x, axes)| {
+        trial(format!("logsumexp({axes:?})"), vec![x], move |_, v| {
+            v[0].logsumexp(&axes, true) * v[0].softmax(&axes)
+        })
+    }));
 }
 #[test]
 fn mse_norm_dot() {
-    let s = shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), tensor_of(s, 0.5, 2.0)));
-    run(s.prop_map(|(a, b)| trial("mse + norm + dot", vec![a, b], |_, v| v[0].mse(v[1]) + v[1].norm() + v[0].dot(v[1]))));
+    let s =
+        shape(R, D).prop_flat_map(|s| (tensor_of(s.clone(), -2.0, 2.0), tensor_of(s, 0.5, 2.0)));
+    run(s.prop_map(|(a, b)| {
+        trial("mse + norm + dot", vec![a, b], |_, v| {
+            v[0].mse(v[1]) + v[1].norm() + v[0].dot(v[1])
+        })
+    }));
 }
 #[test]
 fn tanh_mlp_end_to_end() {
-    let s = (tensor_of(vec![5, 3], -1.0, 1.0), tensor_of(vec![3, 4], -1.0, 1.0), tensor_of(vec![4], -0.5, 0.5), tensor_of(vec![4, 1], -1.0, 1.0));
+    let s = (
+        tensor_of(vec![5, 3], -1.0, 1.0),
+        tensor_of(vec![3, 4], -1.0, 1.0),
+        tensor_of(vec![4], -0.5, 0.5),
+        tensor_of(vec![4, 1], -1.0, 1.0),
+    );
     run(s.prop_map(|(x, w1, b1, w2)| {
-        trial("mlp", vec![x, w1, b1, w2], |_, v| (v[0].matmul(v[1]) + v[2]).tanh().matmul(v[3]).square().mean())
+        trial("mlp", vec![x, w1, b1, w2], |_, v| {
+            (v[0].matmul(v[1]) + v[2])
+                .tanh()
+                .matmul(v[3])
+                .square()
+                .mean()
+        })
     }));
 }

@@ -1,6 +1,6 @@
 //! The tensor and tape core.
 
-mod gradcheck_table;
 mod golden;
+mod gradcheck_table;
 mod tape_behaviour;
 mod tensor_ops;

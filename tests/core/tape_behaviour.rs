@@ -10,7 +10,11 @@ fn backward_records_nothing_and_grad_records_its_graph() {
     let y = (x.sin() * x).sum();
     let before = tape.len();
     let g = y.backward();
-    assert_eq!(tape.len(), before, "first-order backward must leave the tape as it was");
+    assert_eq!(
+        tape.len(),
+        before,
+        "first-order backward must leave the tape as it was"
+    );
     let gs = tape.gradients(&[y], None, &[x]);
     assert_eq!(tape.len(), before);
     assert!(gs[0].approx_eq(&g.wrt(x), 0.0, 0.0));
@@ -86,7 +90,11 @@ fn seeds_weight_the_outputs_and_can_be_differentiated() {
     let x = tape.var(Tensor::from_vec(vec![0.5, -1.0], &[2]));
     let y = x.exp();
     let g = tape.gradients(&[y], Some(&[Tensor::from_vec(vec![2.0, 3.0], &[2])]), &[x]);
-    assert!(g[0].approx_eq(&Tensor::from_vec(vec![2.0 * 0.5f64.exp(), 3.0 * (-1.0f64).exp()], &[2]), 1e-15, 0.0));
+    assert!(g[0].approx_eq(
+        &Tensor::from_vec(vec![2.0 * 0.5f64.exp(), 3.0 * (-1.0f64).exp()], &[2]),
+        1e-15,
+        0.0
+    ));
     // A seed on the tape: d/ds ⟨J(x)ᵀ s, v⟩ = J(x) v, a JVP through the transpose.
     let s = tape.var(Tensor::zeros(&[2]));
     let vjp = tape.grad_with_seeds(&[y], &[s], &[x])[0];
@@ -127,16 +135,22 @@ impl Op for ScaleByNorm {
 fn custom_ops_are_checked_like_built_ins_and_report_errors() {
     use physgrad::testing::{check_grad, check_grad2, GradCheck};
     let f = physgrad::testing::hr(|_, v| {
-        v[0].apply(ScaleByNorm { norm: std::cell::Cell::new(0.0) })
-            .unwrap()
-            .sin()
+        v[0].apply(ScaleByNorm {
+            norm: std::cell::Cell::new(0.0),
+        })
+        .unwrap()
+        .sin()
     });
     let x = Tensor::rand_uniform(&[5], -1.0, 1.0, 3);
-    check_grad(f, &[x.clone()], &GradCheck::default()).unwrap();
+    check_grad(f, std::slice::from_ref(&x), &GradCheck::default()).unwrap();
     check_grad2(f, &[x], &GradCheck::default()).unwrap();
     let tape = Tape::new();
     let zero = tape.var(Tensor::zeros(&[3]));
-    let err = zero.apply(ScaleByNorm { norm: std::cell::Cell::new(0.0) }).unwrap_err();
+    let err = zero
+        .apply(ScaleByNorm {
+            norm: std::cell::Cell::new(0.0),
+        })
+        .unwrap_err();
     assert_eq!(err.to_string(), "scale_by_norm: zero vector");
     assert_eq!(tape.len(), 1, "a failed op records nothing");
 }
@@ -166,7 +180,10 @@ fn non_finite_losses_and_gradients_are_errors() {
     let tape = Tape::new();
     let x = tape.var(Tensor::from_vec(vec![-1.0, 4.0], &[2]));
     let y = x.sqrt().sum();
-    assert!(matches!(y.check_finite("loss"), Err(Error::NonFinite { .. })));
+    assert!(matches!(
+        y.check_finite("loss"),
+        Err(Error::NonFinite { .. })
+    ));
     let x2 = tape.var(Tensor::from_vec(vec![0.0, 4.0], &[2]));
     let g = x2.sqrt().sum().backward();
     assert!(matches!(g.check_finite(), Err(Error::NonFinite { .. })));
@@ -211,7 +228,10 @@ fn panics_point_at_the_callers_line() {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a * b));
     assert!(r.is_err());
     let (file, at) = seen.lock().unwrap().clone().expect("hook ran");
-    assert!(file.ends_with("tape_behaviour.rs"), "panic located in {file}");
+    assert!(
+        file.ends_with("tape_behaviour.rs"),
+        "panic located in {file}"
+    );
     assert_eq!(at, line);
     assert_eq!(tape.len(), 2, "a panicking op records nothing");
 }

@@ -18,7 +18,10 @@ fn approximate_comparison_and_display() {
     let b = Tensor::from_vec(vec![1.0 + 1e-12, 2.0], &[2]);
     assert!(a.approx_eq(&b, 1e-10, 0.0));
     assert!(!a.approx_eq(&b, 1e-14, 0.0));
-    assert!(!a.approx_eq(&a.reshape(&[1, 2]), 1.0, 1.0), "shapes must match");
+    assert!(
+        !a.approx_eq(&a.reshape(&[1, 2]), 1.0, 1.0),
+        "shapes must match"
+    );
     assert_eq!(format!("{a:.2}"), "[1.00, 2.00]");
     assert!(a.max_abs_diff(&b) < 2e-12);
 }
