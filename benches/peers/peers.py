@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Times the physgrad benchmark workloads in PyTorch (eager) and JAX (jit and eager), float64.
+
+The workloads mirror benches/workloads.rs exactly:
+  mlp_small_{fwd,grad}: tanh MLP 10→20→20→20→2, batch 64, loss = mean((mlp(x) − y)²)
+  mlp_large_{fwd,grad}: tanh MLP 2→64→64→64→64→1, batch 4096
+  tape_overhead: 100 elementwise ops (x·1.0001 + 0.001, then sin x, repeated) on 4 elements,
+                 then the gradient of the sum; reported per op.
+"grad" means loss and gradient with respect to every weight and bias.
+
+Prints one JSON line per (library, workload):
+  {"lib", "workload", "median_us", "samples", "threads", "version"}
+Timing: warm-up, then blocks of calls of ~10 ms each until at least 20 blocks and 0.5 s; the
+median over blocks of the time per call.
+"""
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+
+CHAIN_OPS = 100
+
+
+def median_us(fn, quick):
+    min_samples, min_total = (5, 0.1) if quick else (20, 0.5)
+    start = time.perf_counter()
+    calls = 0
+    while time.perf_counter() - start < (0.02 if quick else 0.1) or calls < 3:
+        fn()
+        calls += 1
+    per_call = (time.perf_counter() - start) / calls
+    block = max(1, math.ceil(0.01 / per_call))
+    samples = []
+    t0 = time.perf_counter()
+    while len(samples) < min_samples or time.perf_counter() - t0 < min_total:
+        t = time.perf_counter()
+        for _ in range(block):
+            fn()
+        samples.append((time.perf_counter() - t) * 1e6 / block)
+    return statistics.median(samples), len(samples)
+
+
+def make_data(widths, batch, rng):
+    params = []
+    for fan_in, fan_out in zip(widths[:-1], widths[1:]):
+        params.append(rng.standard_normal((fan_in, fan_out)) / math.sqrt(fan_in))
+        params.append(rng.standard_normal(fan_out) * 0.0)
+    x = rng.standard_normal((batch, widths[0]))
+    y = rng.standard_normal((batch, widths[-1]))
+    return params, x, y
+
+
+MLPS = {"mlp_small": ([10, 20, 20, 20, 2], 64), "mlp_large": ([2, 64, 64, 64, 64, 1], 4096)}
+
+
+def emit(lib, workload, result, threads, version):
+    us, n = result
+    print(json.dumps({"lib": lib, "workload": workload, "median_us": round(us, 3), "samples": n,
+                      "threads": threads, "version": version}), flush=True)
+
+
+def run_torch(quick):
+    import numpy as np
+    import torch
+
+    torch.set_default_dtype(torch.float64)
+    threads = torch.get_num_threads()
+    version = torch.__version__
+    rng = np.random.default_rng(0)
+    for name, (widths, batch) in MLPS.items():
+        params, x, y = make_data(widths, batch, rng)
+        ps = [torch.tensor(p, requires_grad=True) for p in params]
+        xt, yt = torch.tensor(x), torch.tensor(y)
+
+        def loss():
+            h = xt
+            for i in range(0, len(ps), 2):
+                h = h @ ps[i] + ps[i + 1]
+                if i + 2 < len(ps):
+                    h = torch.tanh(h)
+            return ((h - yt) ** 2).mean()
+
+        def fwd():
+            with torch.no_grad():
+                return loss().item()
+
+        def grad():
+            for p in ps:
+                p.grad = None
+            l = loss()
+            l.backward()
+            return l.item()
+
+        emit("torch", name + "_fwd", median_us(fwd, quick), threads, version)
+        emit("torch", name + "_grad", median_us(grad, quick), threads, version)
+
+    x0 = torch.tensor([0.1, 0.2, 0.3, 0.4])
+
+    def chain():
+        x = x0.clone().requires_grad_(True)
+        h = x
+        ops = 0
+        while ops < CHAIN_OPS:
+            h = h * 1.0001 + 0.001
+            h = torch.sin(h)
+            ops += 3
+        h.sum().backward()
+        return x.grad
+
+    us, n = median_us(chain, quick)
+    emit("torch", "tape_overhead", (us / CHAIN_OPS, n), threads, version)
+
+
+def run_jax(quick):
+    import os
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    version = jax.__version__
+    threads = os.cpu_count()
+    rng = np.random.default_rng(0)
+    for name, (widths, batch) in MLPS.items():
+        params, x, y = make_data(widths, batch, rng)
+        ps = [jnp.asarray(p) for p in params]
+        xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+        def loss(ps, x, y):
+            h = x
+            for i in range(0, len(ps), 2):
+                h = h @ ps[i] + ps[i + 1]
+                if i + 2 < len(ps):
+                    h = jnp.tanh(h)
+            return jnp.mean((h - y) ** 2)
+
+        fwd = jax.jit(loss)
+        vg = jax.jit(jax.value_and_grad(loss))
+        emit("jax-jit", name + "_fwd", median_us(lambda: fwd(ps, xj, yj).block_until_ready(), quick), threads, version)
+        emit("jax-jit", name + "_grad",
+             median_us(lambda: jax.block_until_ready(vg(ps, xj, yj)), quick), threads, version)
+
+    def chain(x):
+        h = x
+        ops = 0
+        while ops < CHAIN_OPS:
+            h = h * 1.0001 + 0.001
+            h = jnp.sin(h)
+            ops += 3
+        return h.sum()
+
+    x0 = jnp.asarray([0.1, 0.2, 0.3, 0.4])
+    g_eager = jax.grad(chain)
+    g_jit = jax.jit(jax.grad(chain))
+    us, n = median_us(lambda: g_eager(x0).block_until_ready(), quick)
+    emit("jax-eager", "tape_overhead", (us / CHAIN_OPS, n), threads, version)
+    us, n = median_us(lambda: g_jit(x0).block_until_ready(), quick)
+    # jit compiles the whole chain into one fused kernel: not a measure of per-op tape cost.
+    emit("jax-jit", "tape_overhead_fused", (us / CHAIN_OPS, n), threads, version)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", choices=["torch", "jax"])
+    ap.add_argument("--quick", action="store_true", help="fewer samples (for a smoke test)")
+    args = ap.parse_args()
+    if args.only in (None, "torch"):
+        run_torch(args.quick)
+    if args.only in (None, "jax"):
+        run_jax(args.quick)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
