@@ -4,7 +4,7 @@
 use crate::autodiff::Var;
 use crate::tensor::{kernels, Tensor};
 
-fn mask(op: &str, a: Var<'_>, b: Var<'_>, f: impl Fn(f64, f64) -> bool) -> Tensor {
+fn mask(op: &str, a: Var<'_>, b: Var<'_>, f: impl Fn(f64, f64) -> bool + Sync) -> Tensor {
     super::elementwise::check_broadcast(op, a, b);
     kernels::binary(
         op,

@@ -6,28 +6,37 @@ use super::shape::{broadcast_shapes, broadcast_strides, numel, strides_of, Shape
 use super::{fastmath, pool, Tensor};
 use faer::linalg::matmul::matmul as faer_matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+use rayon::prelude::*;
 
-/// Visits every row (all axes but the last) of a shape; `f` receives the row-start offsets of
-/// each operand given its strides. Scalars are one row of length one.
-fn for_each_row<const N: usize>(
+/// Visits rows `first..first + count` of a shape (a row is a run along the last axis; a scalar
+/// is one row of length one); `f` receives each row's start offset in every operand, given the
+/// operands' strides.
+fn for_rows<const N: usize>(
     shape: &[usize],
     strides: [&[usize]; N],
+    first: usize,
+    count: usize,
     mut f: impl FnMut([usize; N]),
 ) {
-    if numel(shape) == 0 {
+    if count == 0 || numel(shape) == 0 {
         return;
     }
     let outer_rank = shape.len().saturating_sub(1);
     let mut index: Shape = Shape::from_elem(0, outer_rank);
     let mut offsets = [0usize; N];
-    loop {
+    let mut rest = first;
+    for axis in (0..outer_rank).rev() {
+        index[axis] = rest % shape[axis];
+        rest /= shape[axis];
+        for (o, s) in offsets.iter_mut().zip(strides.iter()) {
+            *o += index[axis] * s[axis];
+        }
+    }
+    for _ in 0..count {
         f(offsets);
         // Odometer increment over the outer axes, keeping the offsets in step.
         let mut axis = outer_rank;
-        loop {
-            if axis == 0 {
-                return;
-            }
+        while axis > 0 {
             axis -= 1;
             index[axis] += 1;
             for (o, s) in offsets.iter_mut().zip(strides.iter()) {
@@ -44,15 +53,57 @@ fn for_each_row<const N: usize>(
     }
 }
 
+/// Visits every row of a shape (see [`for_rows`]).
+fn for_each_row<const N: usize>(
+    shape: &[usize],
+    strides: [&[usize]; N],
+    f: impl FnMut([usize; N]),
+) {
+    let rows = numel(&shape[..shape.len().saturating_sub(1)]);
+    for_rows(shape, strides, 0, rows, f);
+}
+
+/// Elementwise kernels on at least twice this many elements are split across threads.
+const PAR_ELEMENTS: usize = 1 << 15;
+
+/// A new buffer of `n` elements, filled chunk by chunk by `fill(start, chunk)`; the chunks are
+/// processed in parallel when `n` is large.
+fn build(n: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
+    build_aligned(n, 1, fill)
+}
+
+/// Like [`build`], with every chunk starting at a multiple of `align` (a row length).
+fn build_aligned(n: usize, align: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
+    let mut out = pool::scratch(n);
+    let threads = rayon::current_num_threads();
+    if n >= 2 * PAR_ELEMENTS && threads > 1 && align > 0 {
+        let chunk = n
+            .div_ceil(threads)
+            .max(PAR_ELEMENTS)
+            .next_multiple_of(align);
+        out.par_chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| fill(i * chunk, c));
+    } else {
+        fill(0, &mut out);
+    }
+    out
+}
+
 /// Elementwise `f(a, b)` with numpy broadcasting.
 ///
 /// # Panics
 /// If the shapes do not broadcast (the message names `op`).
 #[track_caller]
-pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> Tensor {
+pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync) -> Tensor {
     let (x, y) = (a.data(), b.data());
     if a.shape() == b.shape() {
-        let data = pool::collect(x.len(), x.iter().zip(y).map(|(&p, &q)| f(p, q)));
+        let data = build(x.len(), |s, c| {
+            let (x, y) = (&x[s..s + c.len()], &y[s..s + c.len()]);
+            for ((o, &p), &q) in c.iter_mut().zip(x).zip(y) {
+                *o = f(p, q);
+            }
+        });
         return Tensor::from_vec(data, a.shape());
     }
     let out = broadcast_shapes(a.shape(), b.shape()).unwrap_or_else(|| {
@@ -64,27 +115,56 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64) -> 
     });
     if b.len() == 1 && out.as_slice() == a.shape() {
         let q = y[0];
-        return Tensor::from_vec(pool::collect(x.len(), x.iter().map(|&p| f(p, q))), &out);
+        let data = build(x.len(), |s, c| {
+            let x = &x[s..s + c.len()];
+            for (o, &p) in c.iter_mut().zip(x) {
+                *o = f(p, q);
+            }
+        });
+        return Tensor::from_vec(data, &out);
     }
     if a.len() == 1 && out.as_slice() == b.shape() {
         let p = x[0];
-        return Tensor::from_vec(pool::collect(y.len(), y.iter().map(|&q| f(p, q))), &out);
+        let data = build(y.len(), |s, c| {
+            let y = &y[s..s + c.len()];
+            for (o, &q) in c.iter_mut().zip(y) {
+                *o = f(p, q);
+            }
+        });
+        return Tensor::from_vec(data, &out);
     }
     let sa = broadcast_strides(a.shape(), &out);
     let sb = broadcast_strides(b.shape(), &out);
     let last = out.len() - 1;
     let (n, ia, ib) = (out[last], sa[last], sb[last]);
-    let mut data = pool::with_capacity(numel(&out));
-    for_each_row(&out, [&sa, &sb], |[oa, ob]| match (ia, ib) {
-        (1, 1) => data.extend(
-            x[oa..oa + n]
-                .iter()
-                .zip(&y[ob..ob + n])
-                .map(|(&p, &q)| f(p, q)),
-        ),
-        (1, 0) => data.extend(x[oa..oa + n].iter().map(|&p| f(p, y[ob]))),
-        (0, 1) => data.extend(y[ob..ob + n].iter().map(|&q| f(x[oa], q))),
-        _ => data.extend((0..n).map(|i| f(x[oa + i * ia], y[ob + i * ib]))),
+    let data = build_aligned(numel(&out), n, |start, chunk| {
+        let count = chunk.len() / n;
+        let mut rows = chunk.chunks_exact_mut(n);
+        for_rows(&out, [&sa, &sb], start / n, count, |[oa, ob]| {
+            let row = rows.next().expect("one output row per visited row");
+            match (ia, ib) {
+                (1, 1) => {
+                    for ((o, &p), &q) in row.iter_mut().zip(&x[oa..oa + n]).zip(&y[ob..ob + n]) {
+                        *o = f(p, q);
+                    }
+                }
+                (1, 0) => {
+                    for (o, &p) in row.iter_mut().zip(&x[oa..oa + n]) {
+                        *o = f(p, y[ob]);
+                    }
+                }
+                (0, 1) => {
+                    for (o, &q) in row.iter_mut().zip(&y[ob..ob + n]) {
+                        *o = f(x[oa], q);
+                    }
+                }
+                _ => {
+                    for (i, o) in row.iter_mut().enumerate() {
+                        *o = f(x[oa + i * ia], y[ob + i * ib]);
+                    }
+                }
+            }
+        });
     });
     Tensor::from_vec(data, &out)
 }
@@ -96,15 +176,15 @@ pub fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
 
 /// Elementwise `exp`, vectorised (see [`fastmath`]).
 pub fn exp(a: &Tensor) -> Tensor {
-    let mut out = pool::filled(a.len(), 0.0);
-    fastmath::exp_into(a.data(), &mut out);
+    let x = a.data();
+    let out = build(x.len(), |s, c| fastmath::exp_into(&x[s..s + c.len()], c));
     Tensor::from_vec(out, a.shape())
 }
 
 /// Elementwise `tanh`, vectorised (see [`fastmath`]).
 pub fn tanh(a: &Tensor) -> Tensor {
-    let mut out = pool::filled(a.len(), 0.0);
-    fastmath::tanh_into(a.data(), &mut out);
+    let x = a.data();
+    let out = build(x.len(), |s, c| fastmath::tanh_into(&x[s..s + c.len()], c));
     Tensor::from_vec(out, a.shape())
 }
 
@@ -112,13 +192,13 @@ pub fn tanh(a: &Tensor) -> Tensor {
 #[track_caller]
 pub fn tanh_backward(g: &Tensor, y: &Tensor) -> Tensor {
     assert_eq!(g.shape(), y.shape(), "tanh_backward: shapes differ");
-    let data = pool::collect(
-        g.len(),
-        g.data()
-            .iter()
-            .zip(y.data())
-            .map(|(&g, &y)| g * (1.0 - y * y)),
-    );
+    let (gd, yd) = (g.data(), y.data());
+    let data = build(gd.len(), |s, c| {
+        let (gd, yd) = (&gd[s..s + c.len()], &yd[s..s + c.len()]);
+        for ((o, &g), &y) in c.iter_mut().zip(gd).zip(yd) {
+            *o = g * (1.0 - y * y);
+        }
+    });
     Tensor::from_vec(data, g.shape())
 }
 
@@ -413,10 +493,46 @@ pub fn matmul_shape(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Option<Shap
     Some(out)
 }
 
-/// Below this many multiply-adds per product, a matmul runs on one thread. On the 2-vCPU
-/// machines this project is measured on, splitting a 4096×64·64×64 product over both threads
-/// was slower than one thread (1.29 ms against 1.12 ms), so only very large products go parallel.
-const PARALLEL_MATMUL_FLOPS: usize = 1 << 27;
+/// Products with at least this many multiply-adds are split in two and run on two threads
+/// (about 60 µs of single-threaded work; a `rayon::join` costs a few µs). Measured on this
+/// project's 2-core machine: 4096×64·64×64 in 0.69 ms split against 0.89 ms on one thread;
+/// faer's own `Par::rayon(2)` gave 0.83 ms.
+const SPLIT_MATMUL_FLOPS: usize = 1 << 20;
+
+/// `dst = lhs · rhs` (column-major views), split in halves across threads when large: along the
+/// columns of `dst` when it has many, otherwise along the inner dimension with a temporary.
+fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
+    let (n, k, m) = (dst.nrows(), lhs.ncols(), dst.ncols());
+    if n * k * m < SPLIT_MATMUL_FLOPS || rayon::current_num_threads() < 2 {
+        faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
+        return;
+    }
+    if m >= 64 && m >= k / 8 {
+        let (d0, d1) = dst.split_at_col_mut(m / 2);
+        let (r0, r1) = rhs.split_at_col(m / 2);
+        rayon::join(|| product(d0, lhs, r0), || product(d1, lhs, r1));
+    } else if n >= 64 && n >= k / 8 {
+        let (d0, d1) = dst.split_at_row_mut(n / 2);
+        let (l0, l1) = lhs.split_at_row(n / 2);
+        rayon::join(|| product(d0, l0, rhs), || product(d1, l1, rhs));
+    } else {
+        let (l0, l1) = lhs.split_at_col(k / 2);
+        let (r0, r1) = rhs.split_at_row(k / 2);
+        let mut tmp = pool::scratch(n * m);
+        let mut dst = dst;
+        {
+            let t = MatMut::from_column_major_slice_mut(&mut tmp, n, m);
+            rayon::join(|| product(dst.as_mut(), l0, r0), || product(t, l1, r1));
+        }
+        let t = MatRef::from_column_major_slice(&tmp, n, m);
+        for j in 0..m {
+            for i in 0..n {
+                *dst.as_mut().get_mut(i, j) += *t.get(i, j);
+            }
+        }
+        pool::recycle(tmp);
+    }
+}
 
 /// `op(a) · op(b)` (batched over leading axes) through faer.
 ///
@@ -449,11 +565,6 @@ pub fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
     } else {
         pool::scratch(batch * m * n)
     };
-    let par = if m * n * k >= PARALLEL_MATMUL_FLOPS {
-        Par::rayon(0)
-    } else {
-        Par::Seq
-    };
     if k > 0 {
         for i in 0..batch {
             let a_t =
@@ -465,7 +576,7 @@ pub fn matmul(a: &Tensor, b: &Tensor, ta: bool, tb: bool) -> Tensor {
             let rhs = if ta { a_t.transpose() } else { a_t };
             let dst =
                 MatMut::from_column_major_slice_mut(&mut data[i * m * n..(i + 1) * m * n], n, m);
-            faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, par);
+            product(dst, lhs, rhs);
         }
     }
     Tensor::from_vec(data, &out)

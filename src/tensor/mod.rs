@@ -218,7 +218,7 @@ impl Tensor {
     /// # Panics
     /// If the shapes do not broadcast.
     #[track_caller]
-    pub fn zip_with(&self, other: &Tensor, f: impl Fn(f64, f64) -> f64) -> Tensor {
+    pub fn zip_with(&self, other: &Tensor, f: impl Fn(f64, f64) -> f64 + Sync) -> Tensor {
         kernels::binary("zip_with", self, other, f)
     }
 

@@ -55,3 +55,80 @@ fn large_matmul_uses_parallel_path_and_matches_naive() {
     }
     assert!(worst < 1e-12, "{worst}");
 }
+
+/// Naive reference for `op(a)·op(b)` on rank-2 tensors, checked on every `step`-th entry.
+fn check_product(a: &Tensor, b: &Tensor, ta: bool, tb: bool, step: usize) {
+    let c = physgrad::tensor::kernels::matmul(a, b, ta, tb);
+    let get =
+        |t: &Tensor, i: usize, j: usize, tr: bool| if tr { t.at(&[j, i]) } else { t.at(&[i, j]) };
+    let k = if ta { a.shape()[0] } else { a.shape()[1] };
+    let (m, n) = (c.shape()[0], c.shape()[1]);
+    let mut worst: f64 = 0.0;
+    for i in (0..m).step_by(step) {
+        for j in (0..n).step_by(step) {
+            let s: f64 = (0..k).map(|p| get(a, i, p, ta) * get(b, p, j, tb)).sum();
+            worst = worst.max((c.at(&[i, j]) - s).abs() / (1.0 + s.abs()));
+        }
+    }
+    assert!(worst < 1e-12, "{ta} {tb}: {worst}");
+}
+
+#[test]
+fn split_products_match_naive_for_every_transpose_combination() {
+    // Tall products (split across rows of C) and long inner dimensions (split across k).
+    let tall_a = Tensor::randn(&[600, 50], 3);
+    let tall_b = Tensor::randn(&[50, 40], 4);
+    check_product(&tall_a, &tall_b, false, false, 7);
+    check_product(
+        &Tensor::randn(&[50, 600], 5),
+        &Tensor::randn(&[40, 50], 6),
+        true,
+        true,
+        7,
+    );
+    let long_a = Tensor::randn(&[3000, 40], 7);
+    let long_b = Tensor::randn(&[3000, 30], 8);
+    check_product(&long_a, &long_b, true, false, 3);
+    check_product(
+        &Tensor::randn(&[40, 3000], 9),
+        &Tensor::randn(&[30, 3000], 10),
+        false,
+        true,
+        3,
+    );
+}
+
+#[test]
+fn large_broadcasts_split_across_threads_match_index_arithmetic() {
+    // Above the parallel threshold: rows broadcast, columns broadcast, and a rank-3 mix.
+    for (sa, sb) in [
+        (vec![700, 130], vec![130]),
+        (vec![700, 130], vec![700, 1]),
+        (vec![9, 70, 130], vec![70, 1]),
+    ] {
+        let a = Tensor::randn(&sa, 1);
+        let b = Tensor::randn(&sb, 2);
+        let c = a.zip_with(&b, |x, y| x * 2.0 - y);
+        let full = physgrad::tensor::broadcast_shapes(&sa, &sb).unwrap();
+        assert_eq!(c.shape(), full.as_slice());
+        let strides = physgrad::tensor::strides_of(&full);
+        for (flat, &v) in c.data().iter().enumerate() {
+            let idx: Vec<usize> = strides
+                .iter()
+                .zip(full.iter())
+                .map(|(s, n)| flat / s % n)
+                .collect();
+            let pick = |t: &Tensor| {
+                let lead = idx.len() - t.ndim();
+                let i: Vec<usize> = t
+                    .shape()
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &n)| if n == 1 { 0 } else { idx[lead + k] })
+                    .collect();
+                t.at(&i)
+            };
+            assert_eq!(v, pick(&a) * 2.0 - pick(&b), "at {idx:?}");
+        }
+    }
+}
