@@ -4,8 +4,8 @@
 
 use physgrad::{Tape, Tensor, Var};
 
-/// A tanh MLP: `x·W₁ + b₁ → tanh → … → x·W_L + b_L` (linear output), weights `fan_in × fan_out`
-/// scaled by `1/√fan_in`, zero biases.
+/// A tanh MLP: `tanh(x·W₁ + b₁) → … → x·W_L + b_L` (linear output; bias and tanh fused with
+/// [`Var::add_tanh`]), weights `fan_in × fan_out` scaled by `1/√fan_in`, zero biases.
 pub struct Mlp {
     pub params: Vec<Tensor>,
     pub x: Tensor,
@@ -33,10 +33,12 @@ impl Mlp {
         let mut h = tape.constant(self.x.clone());
         let layers = params.len() / 2;
         for l in 0..layers {
-            h = h.matmul(params[2 * l]) + params[2 * l + 1];
-            if l + 1 < layers {
-                h = h.tanh();
-            }
+            let z = h.matmul(params[2 * l]);
+            h = if l + 1 < layers {
+                z.add_tanh(params[2 * l + 1])
+            } else {
+                z + params[2 * l + 1]
+            };
         }
         let loss = h.mse(tape.constant(self.y.clone()));
         (loss, params)

@@ -19,6 +19,7 @@
 //! | `sin`, `cos` | | `g·cos a`, `−g·sin a` |
 //! | `tanh` | vectorised | `tanh_backward(g, y)` |
 //! | `tanh_backward` `g·(1−y²)` | fused | `ḡ·(1−y²)`, `−2·ḡ·g·y` |
+//! | `add_tanh` `tanh(h + b)` | fused, `b` broadcast to `h` | `h̄ = tanh_backward(g, y)`, `b̄ = h̄⇓` |
 //! | `sqrt` | | `g/(2y)` |
 //! | `abs` | | `g·sign a` (0 at 0) |
 //! | `select(c, a, b)` | `c ≠ 0 ? a : b`, broadcast | `select(c, g, 0)⇓`, `select(c, 0, g)⇓` |

@@ -11,6 +11,7 @@ use rayon::prelude::*;
 /// Visits rows `first..first + count` of a shape (a row is a run along the last axis; a scalar
 /// is one row of length one); `f` receives each row's start offset in every operand, given the
 /// operands' strides.
+#[inline(always)]
 fn for_rows<const N: usize>(
     shape: &[usize],
     strides: [&[usize]; N],
@@ -68,11 +69,13 @@ const PAR_ELEMENTS: usize = 1 << 15;
 
 /// A new buffer of `n` elements, filled chunk by chunk by `fill(start, chunk)`; the chunks are
 /// processed in parallel when `n` is large.
+#[inline(always)]
 fn build(n: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
     build_aligned(n, 1, fill)
 }
 
 /// Like [`build`], with every chunk starting at a multiple of `align` (a row length).
+#[inline(always)]
 fn build_aligned(n: usize, align: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
     let mut out = pool::scratch(n);
     let threads = rayon::current_num_threads();
@@ -186,6 +189,48 @@ pub fn tanh(a: &Tensor) -> Tensor {
     let x = a.data();
     let out = build(x.len(), |s, c| fastmath::tanh_into(&x[s..s + c.len()], c));
     Tensor::from_vec(out, a.shape())
+}
+
+/// `tanh(a + b)` with `b` broadcast to `a`'s shape, in one pass: each chunk is added and then
+/// transformed while it is still in cache.
+///
+/// # Panics
+/// If `b` does not broadcast to `a`'s shape.
+#[track_caller]
+pub fn add_tanh(a: &Tensor, b: &Tensor) -> Tensor {
+    assert!(
+        broadcast_shapes(a.shape(), b.shape()).as_deref() == Some(a.shape()),
+        "add_tanh: {:?} does not broadcast to {:?}",
+        b.shape(),
+        a.shape()
+    );
+    if a.ndim() == 0 {
+        return Tensor::scalar(fastmath::tanh(a.data()[0] + b.data()[0]));
+    }
+    let shape = a.shape();
+    let sb = broadcast_strides(b.shape(), shape);
+    let sa = strides_of(shape);
+    let (x, y) = (a.data(), b.data());
+    let last = shape.len() - 1;
+    let (n, ib) = (shape[last], sb[last]);
+    let data = build_aligned(a.len(), n, |start, chunk| {
+        let count = chunk.len() / n;
+        let mut rows = chunk.chunks_exact_mut(n);
+        for_rows(shape, [&sa, &sb], start / n, count, |[oa, ob]| {
+            let row = rows.next().expect("one output row per visited row");
+            if ib == 1 {
+                for ((o, &p), &q) in row.iter_mut().zip(&x[oa..oa + n]).zip(&y[ob..ob + n]) {
+                    *o = p + q;
+                }
+            } else {
+                for (o, &p) in row.iter_mut().zip(&x[oa..oa + n]) {
+                    *o = p + y[ob];
+                }
+            }
+        });
+        fastmath::tanh_in_place(chunk);
+    });
+    Tensor::from_vec(data, shape)
 }
 
 /// `g·(1 − y²)`, the tanh derivative applied to an upstream gradient, in one pass.

@@ -168,6 +168,17 @@ fn tanh_third_order() {
     });
 }
 #[test]
+fn add_tanh() {
+    // The bias is the second operand of a broadcast pair whose first operand has the full shape.
+    let s = broadcast_pair(R, D).prop_flat_map(|(sa, sb)| {
+        let full = physgrad::tensor::broadcast_shapes(&sa, &sb)
+            .unwrap()
+            .to_vec();
+        (tensor_of(full, -2.0, 2.0), tensor_of(sb, -1.0, 1.0))
+    });
+    run(s.prop_map(|(h, b)| trial("add_tanh", vec![h, b], |_, v| v[0].add_tanh(v[1]))));
+}
+#[test]
 fn sqrt() {
     unary("sqrt", 0.3, 3.0, vec![], |a| a.sqrt());
 }
