@@ -24,7 +24,7 @@
 //! the last bit; the scalar [`exp`]/[`tanh`] take the same path as the slices.
 //!
 //! Measured on this project's machine (`cargo run --release --example fastmath_speed`): about
-//! 1.4 ns per element for `exp` and 2.4 ns for `tanh`, against 6.6 ns and 18 ns for libm.
+//! 1.4 ns per element for `exp` and 2.0 ns for `tanh`, against 6 ns and 15 ns for libm.
 
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 /// `ln 2` rounded to 31 significant bits.
@@ -109,6 +109,7 @@ fn tanh_fast<const FMA: bool>(x: f64) -> f64 {
 
 #[inline(always)]
 fn exp_body<const FMA: bool>(x: &[f64], out: &mut [f64]) {
+    // (Blocks of 8 as in `tanh_body` measured slower here: 1.8 against 1.4 ns per element.)
     for (o, &v) in out.iter_mut().zip(x) {
         *o = exp_fast::<FMA>(v);
     }
@@ -116,7 +117,16 @@ fn exp_body<const FMA: bool>(x: &[f64], out: &mut [f64]) {
 
 #[inline(always)]
 fn tanh_body<const FMA: bool>(x: &[f64], out: &mut [f64]) {
-    for (o, &v) in out.iter_mut().zip(x) {
+    // Blocks of 8: two independent 4-lane dependency chains per iteration keep more of the
+    // (long) polynomial in flight than the vectoriser's default.
+    let mut o8 = out.chunks_exact_mut(8);
+    let mut x8 = x.chunks_exact(8);
+    for (o, x) in (&mut o8).zip(&mut x8) {
+        for i in 0..8 {
+            o[i] = tanh_fast::<FMA>(x[i]);
+        }
+    }
+    for (o, &v) in o8.into_remainder().iter_mut().zip(x8.remainder()) {
         *o = tanh_fast::<FMA>(v);
     }
 }
@@ -219,10 +229,19 @@ pub fn tanh_in_place(x: &mut [f64]) {
 
 #[inline(always)]
 fn tanh_in_place_body<const FMA: bool>(x: &mut [f64]) {
-    for v in x.iter_mut() {
-        // The select keeps NaN (the fast path would turn it into garbage) and vectorises.
+    // The select keeps NaN (the fast path would turn it into garbage) and vectorises.
+    let one = |v: &mut f64| {
         let t = tanh_fast::<FMA>(*v);
         *v = if v.is_nan() { *v } else { t };
+    };
+    let mut x8 = x.chunks_exact_mut(8);
+    for c in &mut x8 {
+        for v in c.iter_mut() {
+            one(v);
+        }
+    }
+    for v in x8.into_remainder() {
+        one(v);
     }
 }
 
