@@ -127,13 +127,7 @@ where
         comparisons: 0,
         worst_ratio: 0.0,
     };
-    let projected = |xs: &[Tensor]| -> f64 {
-        let tape = Tape::new();
-        // Trainable leaves, so that functions which take gradients inside (as in `check_grad2`)
-        // see the same computation as the analytic pass.
-        let vars: Vec<Var<'_>> = xs.iter().map(|t| tape.var(t.clone())).collect();
-        f(&tape, &vars).value().dot(&w)
-    };
+    let projected = |xs: &[Tensor]| -> f64 { evaluate(&f, xs).dot(&w) };
     let mut compare = |what: String, analytic: f64, numeric: f64, tol: f64| {
         report.comparisons += 1;
         let err = (analytic - numeric).abs();
@@ -229,11 +223,7 @@ pub fn check_grad2<F>(
 where
     F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
-    let out_shape = {
-        let tape = Tape::new();
-        let vars: Vec<Var<'_>> = inputs.iter().map(|t| tape.constant(t.clone())).collect();
-        f(&tape, &vars).shape()
-    };
+    let out_shape = evaluate(&f, inputs).shape().to_vec();
     let w = Tensor::randn(&out_shape, cfg.seed ^ 0xa5a5);
     let us: Vec<Tensor> = inputs
         .iter()
@@ -260,6 +250,17 @@ where
     G: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
 {
     g
+}
+
+/// `f` at `xs` on a fresh tape. The inputs are trainable leaves, so that functions which take
+/// gradients inside (as `check_grad2` does) compute the same thing as in the analytic pass.
+fn evaluate<F>(f: &F, xs: &[Tensor]) -> Tensor
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    let tape = Tape::new();
+    let vars: Vec<Var<'_>> = xs.iter().map(|t| tape.var(t.clone())).collect();
+    f(&tape, &vars).value()
 }
 
 fn unit(v: Tensor) -> Tensor {

@@ -181,11 +181,17 @@ pub fn exp_into(x: &[f64], out: &mut [f64]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     exp_body::<false>(x, out);
-    // A non-short-circuiting fold vectorises; the scalar repair runs only when needed.
-    if x.iter().fold(false, |any, v| any | needs_libm_exp(*v)) {
+    repair(x, out, needs_libm_exp, f64::exp);
+}
+
+/// Recomputes with `fix` the elements where `bad` holds. A non-short-circuiting fold vectorises,
+/// so the check is cheap and the scalar pass runs only when needed.
+#[inline(always)]
+fn repair(x: &[f64], out: &mut [f64], bad: impl Fn(f64) -> bool, fix: impl Fn(f64) -> f64) {
+    if x.iter().fold(false, |any, &v| any | bad(v)) {
         for (o, &v) in out.iter_mut().zip(x) {
-            if needs_libm_exp(v) {
-                *o = v.exp();
+            if bad(v) {
+                *o = fix(v);
             }
         }
     }
@@ -207,13 +213,7 @@ pub fn tanh_into(x: &[f64], out: &mut [f64]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     tanh_body::<false>(x, out);
-    if x.iter().fold(false, |any, v| any | v.is_nan()) {
-        for (o, &v) in out.iter_mut().zip(x) {
-            if v.is_nan() {
-                *o = v;
-            }
-        }
-    }
+    repair(x, out, f64::is_nan, |v| v);
 }
 
 /// `x[i] = tanh x[i]` in place (same results as [`tanh_into`]).
