@@ -5,9 +5,10 @@
 //!
 //! Run: `cargo run --release --example quickstart` (about a second). Prints a table, checks the
 //! model's gradients at first and second order with `physgrad::testing`, and writes
-//! `out/quickstart/loss.csv` and `out/quickstart/fit.svg`.
+//! `out/quickstart/loss.csv` and `out/quickstart/fit.svg`. The test suite runs a shortened
+//! version (`tests/core/examples.rs`).
 
-use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
+use physgrad::testing::{check_grad, check_grad2, hr, GradCheck, GradCheckReport};
 use physgrad::{Tape, Tensor, Var};
 use std::f64::consts::PI;
 use std::fmt::Write as _;
@@ -125,8 +126,26 @@ fn svg_plot(title: &str, x: &[f64], series: &[(&str, &[f64], &str)]) -> String {
     s
 }
 
-fn main() -> std::io::Result<()> {
-    let x = Tensor::linspace(0.0, 1.0, POINTS).reshape(&[POINTS, 1]);
+/// The outcome of [`train`].
+pub struct Trained {
+    /// The trained parameters `[W₁, b₁, W₂, b₂, W₃, b₃]`.
+    pub params: Vec<Tensor>,
+    /// Loss before the first step.
+    pub first_loss: f64,
+    /// Loss at the last step.
+    pub last_loss: f64,
+    /// `step,loss,value_mse,slope_mse` per step.
+    pub csv: String,
+}
+
+/// The training points, `[POINTS, 1]` on [0, 1].
+pub fn points() -> Tensor {
+    Tensor::linspace(0.0, 1.0, POINTS).reshape(&[POINTS, 1])
+}
+
+/// Trains for `steps` Adam steps, printing a row every `report_every` steps (0: silent).
+pub fn train(steps: usize, report_every: usize) -> Trained {
+    let x = points();
     let mut params = init();
     let mut adam = Adam {
         lr: 3e-3,
@@ -137,55 +156,69 @@ fn main() -> std::io::Result<()> {
     let mut csv = String::from("step,loss,value_mse,slope_mse\n");
     let mut tape = Tape::new();
     let start = Instant::now();
-    let mut first_loss = f64::NAN;
-    let mut last = (0.0, 0.0, 0.0);
-    println!(
-        "{:>6} {:>12} {:>12} {:>12} {:>10}",
-        "step", "loss", "value mse", "slope mse", "steps/s"
-    );
-    for step in 0..=STEPS {
+    let (mut first_loss, mut last_loss) = (f64::NAN, f64::NAN);
+    if report_every > 0 {
+        println!(
+            "{:>6} {:>12} {:>12} {:>12} {:>10}",
+            "step", "loss", "value mse", "slope mse", "steps/s"
+        );
+    }
+    for step in 0..=steps {
         tape.clear();
         let vars: Vec<Var<'_>> = params.iter().map(|p| tape.var(p.clone())).collect();
         let (l, ve, se) = loss(&tape, &x, &vars);
         let grads = tape.gradients(&[l], None, &vars);
-        last = (l.item(), ve.item(), se.item());
+        let row = (l.item(), ve.item(), se.item());
+        last_loss = row.0;
         if step == 0 {
-            first_loss = last.0;
+            first_loss = row.0;
         }
-        let _ = writeln!(csv, "{step},{:.6e},{:.6e},{:.6e}", last.0, last.1, last.2);
-        if step % 500 == 0 {
+        let _ = writeln!(csv, "{step},{:.6e},{:.6e},{:.6e}", row.0, row.1, row.2);
+        if report_every > 0 && step % report_every == 0 {
             let rate = step as f64 / start.elapsed().as_secs_f64().max(1e-9);
             println!(
                 "{step:>6} {:>12.4e} {:>12.4e} {:>12.4e} {rate:>10.0}",
-                last.0, last.1, last.2
+                row.0, row.1, row.2
             );
         }
         adam.step(&mut params, &grads);
     }
-    println!(
-        "trained {STEPS} steps in {:.2} s",
-        start.elapsed().as_secs_f64()
-    );
+    Trained {
+        params,
+        first_loss,
+        last_loss,
+        csv,
+    }
+}
 
-    // The gradients used above, checked against finite differences at first and second order.
+/// Checks the loss gradient with respect to the parameters against finite differences at first
+/// and second order (the gradients [`train`] used).
+pub fn check(params: &[Tensor]) -> (GradCheckReport, GradCheckReport) {
+    let x = points();
     let loss_of_params = hr(|tape, p| loss(tape, &x, p).0);
     let cfg = GradCheck::default();
-    let r1 = check_grad(loss_of_params, &params, &cfg).expect("first-order gradient check");
-    let r2 = check_grad2(loss_of_params, &params, &cfg).expect("second-order gradient check");
-    println!("gradient check: {} comparisons at first order, {} at second, worst |err|/tol {:.2e} / {:.2e}", r1.comparisons, r2.comparisons, r1.worst_ratio, r2.worst_ratio);
+    let r1 = check_grad(loss_of_params, params, &cfg).expect("first-order gradient check");
+    let r2 = check_grad2(loss_of_params, params, &cfg).expect("second-order gradient check");
+    (r1, r2)
+}
 
+/// Writes `loss.csv` and `fit.svg` (the network, its slope and the truth) into `out`.
+pub fn write_outputs(trained: &Trained, out: &std::path::Path) -> std::io::Result<()> {
     let fine = Tensor::linspace(0.0, 1.0, 201).reshape(&[201, 1]);
     let tape = Tape::new();
-    let vars: Vec<Var<'_>> = params.iter().map(|p| tape.constant(p.clone())).collect();
+    let vars: Vec<Var<'_>> = trained
+        .params
+        .iter()
+        .map(|p| tape.constant(p.clone()))
+        .collect();
     let xv = tape.var(fine.clone());
     let u = network(xv, &vars);
     let du = tape.grad(&[u], &[xv])[0];
     let xs = fine.data().to_vec();
     let truth: Vec<f64> = xs.iter().map(|v| (2.0 * PI * v).sin()).collect();
     let slope: Vec<f64> = du.value().data().iter().map(|d| d / (2.0 * PI)).collect();
-    let out = std::path::Path::new("out/quickstart");
     std::fs::create_dir_all(out)?;
-    write_atomic(&out.join("loss.csv"), &csv)?;
+    write_atomic(&out.join("loss.csv"), &trained.csv)?;
     let plot = svg_plot(
         "u(x) learned from values and slopes",
         &xs,
@@ -195,17 +228,33 @@ fn main() -> std::io::Result<()> {
             ("u′(x)/2π", &slope, "#d62728"),
         ],
     );
-    write_atomic(&out.join("fit.svg"), &plot)?;
+    write_atomic(&out.join("fit.svg"), &plot)
+}
+
+fn main() -> std::io::Result<()> {
+    let start = Instant::now();
+    let trained = train(STEPS, 500);
+    println!(
+        "trained {STEPS} steps in {:.2} s",
+        start.elapsed().as_secs_f64()
+    );
+    let (r1, r2) = check(&trained.params);
+    println!(
+        "gradient check: {} comparisons at first order, {} at second, worst |err|/tol {:.2e} / {:.2e}",
+        r1.comparisons, r2.comparisons, r1.worst_ratio, r2.worst_ratio
+    );
+    let out = std::path::Path::new("out/quickstart");
+    write_outputs(&trained, out)?;
     println!(
         "wrote {}/loss.csv and {}/fit.svg",
         out.display(),
         out.display()
     );
-
     assert!(
-        last.0 < first_loss * 1e-2,
-        "training should reduce the loss a hundredfold: {first_loss} → {}",
-        last.0
+        trained.last_loss < trained.first_loss * 1e-2,
+        "training should reduce the loss a hundredfold: {} → {}",
+        trained.first_loss,
+        trained.last_loss
     );
     Ok(())
 }
