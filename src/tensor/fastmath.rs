@@ -216,39 +216,55 @@ pub fn tanh_into(x: &[f64], out: &mut [f64]) {
     repair(x, out, f64::is_nan, |v| v);
 }
 
-/// `x[i] = tanh x[i]` in place (same results as [`tanh_into`]).
-pub fn tanh_in_place(x: &mut [f64]) {
+/// `out[i] = tanh(a[i] + b[i])` in one pass; `b` of length 1 broadcasts. The sum is rounded
+/// first, so the result is bit-identical to [`tanh_into`] applied to the sums.
+///
+/// # Panics
+/// If the lengths do not match.
+#[track_caller]
+pub fn tanh_of_sum_into(a: &[f64], b: &[f64], out: &mut [f64]) {
+    check_lengths("tanh_of_sum_into", a, out);
+    assert!(
+        b.len() == a.len() || b.len() == 1,
+        "tanh_of_sum_into: {} addends for {} elements",
+        b.len(),
+        a.len()
+    );
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
-        unsafe { tanh_in_place_avx2(x) };
+        unsafe { tanh_of_sum_avx2(a, b, out) };
         return;
     }
-    tanh_in_place_body::<false>(x);
+    tanh_of_sum_body::<false>(a, b, out);
 }
 
 #[inline(always)]
-fn tanh_in_place_body<const FMA: bool>(x: &mut [f64]) {
+fn tanh_of_sum_body<const FMA: bool>(a: &[f64], b: &[f64], out: &mut [f64]) {
     // The select keeps NaN (the fast path would turn it into garbage) and vectorises.
-    let one = |v: &mut f64| {
-        let t = tanh_fast::<FMA>(*v);
-        *v = if v.is_nan() { *v } else { t };
-    };
-    let mut x8 = x.chunks_exact_mut(8);
-    for c in &mut x8 {
-        for v in c.iter_mut() {
-            one(v);
+    let one = |v: f64| {
+        let t = tanh_fast::<FMA>(v);
+        if v.is_nan() {
+            v
+        } else {
+            t
         }
-    }
-    for v in x8.into_remainder() {
-        one(v);
+    };
+    if let [c] = b {
+        for (o, &p) in out.iter_mut().zip(a) {
+            *o = one(p + c);
+        }
+    } else {
+        for ((o, &p), &q) in out.iter_mut().zip(a).zip(b) {
+            *o = one(p + q);
+        }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn tanh_in_place_avx2(x: &mut [f64]) {
-    tanh_in_place_body::<true>(x)
+fn tanh_of_sum_avx2(a: &[f64], b: &[f64], out: &mut [f64]) {
+    tanh_of_sum_body::<true>(a, b, out)
 }
 
 /// Scalar `eˣ`, bit-identical to [`exp_into`] on the same machine.
@@ -352,15 +368,26 @@ mod tests {
     }
 
     #[test]
-    fn in_place_tanh_matches_tanh_into() {
-        let mut xs = sweep(30.0);
-        xs.push(f64::NAN);
-        let mut out = vec![0.0; xs.len()];
-        tanh_into(&xs, &mut out);
-        tanh_in_place(&mut xs);
-        for (a, b) in xs.iter().zip(&out) {
-            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
-        }
+    fn tanh_of_sum_matches_tanh_of_the_rounded_sums() {
+        let a = sweep(20.0);
+        let b: Vec<f64> = a.iter().map(|v| 0.37 - 0.5 * v).collect();
+        let sums: Vec<f64> = a.iter().zip(&b).map(|(p, q)| p + q).collect();
+        let (mut want, mut got) = (vec![0.0; a.len()], vec![0.0; a.len()]);
+        tanh_into(&sums, &mut want);
+        tanh_of_sum_into(&a, &b, &mut got);
+        assert!(want
+            .iter()
+            .zip(&got)
+            .all(|(w, g)| w.to_bits() == g.to_bits()));
+        let shifted: Vec<f64> = a.iter().map(|p| p + 0.25).collect();
+        tanh_into(&shifted, &mut want);
+        tanh_of_sum_into(&a, &[0.25], &mut got);
+        assert!(want
+            .iter()
+            .zip(&got)
+            .all(|(w, g)| w.to_bits() == g.to_bits()));
+        tanh_of_sum_into(&[f64::NAN, 1.0], &[0.0], &mut got[..2]);
+        assert!(got[0].is_nan() && got[1] == tanh(1.0));
     }
 
     #[test]

@@ -191,8 +191,8 @@ pub fn tanh(a: &Tensor) -> Tensor {
     Tensor::from_vec(out, a.shape())
 }
 
-/// `tanh(a + b)` with `b` broadcast to `a`'s shape, in one pass: each chunk is added and then
-/// transformed while it is still in cache.
+/// `tanh(a + b)` with `b` broadcast to `a`'s shape, in one pass (row by row through
+/// [`fastmath::tanh_of_sum_into`]).
 ///
 /// # Panics
 /// If `b` does not broadcast to `a`'s shape.
@@ -218,17 +218,13 @@ pub fn add_tanh(a: &Tensor, b: &Tensor) -> Tensor {
         let mut rows = chunk.chunks_exact_mut(n);
         for_rows(shape, [&sa, &sb], start / n, count, |[oa, ob]| {
             let row = rows.next().expect("one output row per visited row");
-            if ib == 1 {
-                for ((o, &p), &q) in row.iter_mut().zip(&x[oa..oa + n]).zip(&y[ob..ob + n]) {
-                    *o = p + q;
-                }
+            let addend = if ib == 1 {
+                &y[ob..ob + n]
             } else {
-                for (o, &p) in row.iter_mut().zip(&x[oa..oa + n]) {
-                    *o = p + y[ob];
-                }
-            }
+                &y[ob..ob + 1]
+            };
+            fastmath::tanh_of_sum_into(&x[oa..oa + n], addend, row);
         });
-        fastmath::tanh_in_place(chunk);
     });
     Tensor::from_vec(data, shape)
 }
