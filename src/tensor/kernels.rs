@@ -172,11 +172,6 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sy
     Tensor::from_vec(data, &out)
 }
 
-/// Elementwise `f(a)`.
-pub fn unary(a: &Tensor, f: impl Fn(f64) -> f64) -> Tensor {
-    a.map(f)
-}
-
 /// Elementwise `exp`, vectorised (see [`fastmath`]).
 pub fn exp(a: &Tensor) -> Tensor {
     let x = a.data();
