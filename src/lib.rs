@@ -37,12 +37,14 @@
 //! * [`tensor`] — storage, broadcasting, kernels (matmul through faer, vectorised `exp`/`tanh`).
 //! * [`autodiff`] — the tape, `Var`, the [`Op`] trait, the reverse sweeps.
 //! * [`ops`] — the primitive table with every VJP, and compositions.
+//! * [`linalg`] — implicit solves (sparse, dense, tridiagonal, Newton) with adjoint VJPs.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
 
 pub mod autodiff;
 pub mod error;
+pub mod linalg;
 pub mod ops;
 pub mod tensor;
 pub mod testing;
