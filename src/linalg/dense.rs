@@ -58,7 +58,12 @@ impl DenseSystem {
 }
 
 /// Fails when a pivot is below `n·ε·max|aᵢⱼ|` (numerically singular).
-pub(crate) fn check_pivots(op: &str, pivots: impl Iterator<Item = f64>, scale: f64, n: usize) -> Result<()> {
+pub(crate) fn check_pivots(
+    op: &str,
+    pivots: impl Iterator<Item = f64>,
+    scale: f64,
+    n: usize,
+) -> Result<()> {
     let tol = n as f64 * f64::EPSILON * scale;
     for (i, p) in pivots.enumerate() {
         if p.abs() <= tol || !p.is_finite() {
@@ -170,7 +175,12 @@ pub fn dense_solve_transpose<'t>(
 }
 
 #[track_caller]
-fn dense<'t>(a: Var<'t>, b: Var<'t>, factorization: Factorization, transpose: bool) -> Result<Var<'t>> {
+fn dense<'t>(
+    a: Var<'t>,
+    b: Var<'t>,
+    factorization: Factorization,
+    transpose: bool,
+) -> Result<Var<'t>> {
     let (sa, sb) = (a.shape(), b.shape());
     let fits = match sa.as_slice() {
         [n, m] => n == m && (sb.as_slice() == [*n] || (sb.len() == 2 && sb[1] == *n)),
@@ -190,5 +200,10 @@ fn dense<'t>(a: Var<'t>, b: Var<'t>, factorization: Factorization, transpose: bo
     } else {
         a.reshape(&[sa[0], n * n])
     };
-    apply_solve(&Arc::new(DenseSystem::new(n, factorization)), flat, b, transpose)
+    apply_solve(
+        &Arc::new(DenseSystem::new(n, factorization)),
+        flat,
+        b,
+        transpose,
+    )
 }

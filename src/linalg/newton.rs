@@ -122,7 +122,13 @@ impl NewtonOp {
     }
 
     /// The largest `t = 2⁻ᵏ` with `φ(y + tδ) ≤ (1 − 2ct) φ(y)`, and the new iterate.
-    fn line_search(&self, y: &Tensor, step: &[f64], phi0: f64, theta: &[&Tensor]) -> Option<Tensor> {
+    fn line_search(
+        &self,
+        y: &Tensor,
+        step: &[f64],
+        phi0: f64,
+        theta: &[&Tensor],
+    ) -> Option<Tensor> {
         let mut t = 1.0;
         for _ in 0..=self.cfg.max_backtracks {
             let trial = Tensor::from_vec(
@@ -157,7 +163,14 @@ impl Op for NewtonOp {
                 });
             }
             norm = r.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            let lu = self.factor(&jac, if norm <= self.cfg.tol { "at the solution" } else { "at an iterate" })?;
+            let lu = self.factor(
+                &jac,
+                if norm <= self.cfg.tol {
+                    "at the solution"
+                } else {
+                    "at an iterate"
+                },
+            )?;
             if norm <= self.cfg.tol {
                 *self.jacobian.borrow_mut() = Some(Arc::new(vec![lu]));
                 return Ok(y);
@@ -222,7 +235,11 @@ impl NewtonOp {
     /// Any order, recorded: `F` re-recorded at copies `y′ = y*`, `θ′ = θ` (copies, so that the
     /// partial derivatives do not follow the path `θ → y*`), `J` by recorded sweeps, `λ` by the
     /// solve op on the stored LU, `θ̄ = −∂/∂θ′ ⟨λ, F(y′, θ′)⟩`.
-    fn vjp_recorded<'t>(&self, args: &VjpArgs<'_, 't>, factors: Arc<Vec<DenseFactor>>) -> Vec<Var<'t>> {
+    fn vjp_recorded<'t>(
+        &self,
+        args: &VjpArgs<'_, 't>,
+        factors: Arc<Vec<DenseFactor>>,
+    ) -> Vec<Var<'t>> {
         let n = self.n();
         let tape = args.output.tape();
         let y = args.output * 1.0;
@@ -273,7 +290,12 @@ impl NewtonOp {
 /// assert!((dy.item() - 0.25).abs() < 1e-12);
 /// ```
 #[track_caller]
-pub fn newton_solve<'t, F>(f: F, y0: Var<'t>, theta: &[Var<'t>], cfg: &NewtonConfig) -> Result<Var<'t>>
+pub fn newton_solve<'t, F>(
+    f: F,
+    y0: Var<'t>,
+    theta: &[Var<'t>],
+    cfg: &NewtonConfig,
+) -> Result<Var<'t>>
 where
     F: for<'s> Fn(&'s Tape, Var<'s>, &[Var<'s>]) -> Var<'s> + 'static,
 {

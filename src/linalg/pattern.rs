@@ -169,10 +169,8 @@ impl SparsePattern {
 
 /// Expands compressed offsets into one outer index per entry.
 fn expand_ptr(n: usize, ptr: &[usize], nnz: usize, what: &str) -> Result<Vec<usize>> {
-    let ok = ptr.len() == n + 1
-        && ptr[0] == 0
-        && ptr[n] == nnz
-        && ptr.windows(2).all(|w| w[0] <= w[1]);
+    let ok =
+        ptr.len() == n + 1 && ptr[0] == 0 && ptr[n] == nnz && ptr.windows(2).all(|w| w[0] <= w[1]);
     if !ok {
         return Err(invalid(format!(
             "{what} must be {} non-decreasing offsets from 0 to {nnz}, got {} entries",

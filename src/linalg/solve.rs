@@ -139,6 +139,21 @@ impl<S: System> SolveOp<S> {
     }
 }
 
+/// A solution with NaN/∞ from finite inputs means a (numerically) singular matrix.
+fn check_solution(op: &str, out: &[f64], lay: Layout, n: usize) -> Result<()> {
+    let Some(bad) = out.iter().position(|v| !v.is_finite()) else {
+        return Ok(());
+    };
+    let e = Error::Singular {
+        op: op.into(),
+        detail: "the solution is not finite (numerically singular matrix)".into(),
+    };
+    Err(match lay {
+        Layout::Batch(_) => in_batch(e, bad / n.max(1)),
+        _ => e,
+    })
+}
+
 /// Adds the batch index to an error's detail.
 fn in_batch(e: Error, i: usize) -> Error {
     match e {
@@ -167,7 +182,13 @@ impl<S: System> Op for SolveOp<S> {
         let (values, rhs) = (inputs[0], inputs[1]);
         let sys = &*self.system;
         let n = sys.n();
-        let lay = layout(sys.op_name(), n, sys.values_len(), values.shape(), rhs.shape());
+        let lay = layout(
+            sys.op_name(),
+            n,
+            sys.values_len(),
+            values.shape(),
+            rhs.shape(),
+        );
         let count = if let Layout::Batch(b) = lay { b } else { 1 };
         let fresh = self.factors.borrow().is_none();
         if fresh {
@@ -193,14 +214,10 @@ impl<S: System> Op for SolveOp<S> {
             }
             Layout::Batch(_) => {}
         }
-        let out = Tensor::from_vec(out, rhs.shape());
-        if fresh && out.has_non_finite() {
-            return Err(Error::Singular {
-                op: sys.op_name().into(),
-                detail: "the solution is not finite (numerically singular matrix)".into(),
-            });
+        if fresh {
+            check_solution(sys.op_name(), &out, lay, n)?;
         }
-        Ok(out)
+        Ok(Tensor::from_vec(out, rhs.shape()))
     }
 
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
@@ -216,7 +233,14 @@ impl<S: System> Op for SolveOp<S> {
             } else {
                 (&idx.rows, &idx.cols)
             };
-            values_grad(lam, u, (lr, uc), idx, self.system.values_len(), values.ndim())
+            values_grad(
+                lam,
+                u,
+                (lr, uc),
+                idx,
+                self.system.values_len(),
+                values.ndim(),
+            )
         });
         vec![gv, args.needs(1).then_some(lam)]
     }

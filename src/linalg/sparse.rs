@@ -27,7 +27,7 @@ enum Symbolic {
 
 /// The numeric factorisation of one matrix on a pattern.
 pub(crate) enum SparseFactor {
-    Lu(NumericLu<usize, f64>),
+    Lu(Box<NumericLu<usize, f64>>),
     Llt(Vec<f64>),
 }
 
@@ -138,7 +138,8 @@ fn cholesky_index(
     rows: &[usize],
     cols: &[usize],
 ) -> std::result::Result<(Vec<(usize, usize)>, GradIndex), String> {
-    let at: HashMap<(usize, usize), usize> = (0..rows.len()).map(|k| ((rows[k], cols[k]), k)).collect();
+    let at: HashMap<(usize, usize), usize> =
+        (0..rows.len()).map(|k| ((rows[k], cols[k]), k)).collect();
     let mut mirrors = Vec::new();
     let mut grad = GradIndex {
         rows: rows.to_vec(),
@@ -151,7 +152,9 @@ fn cholesky_index(
         let mirror = at.get(&(j, i)).copied();
         if i < j {
             let m = mirror.ok_or_else(|| {
-                format!("Cholesky: entry {k} at ({i}, {j}) above the diagonal has no mirror ({j}, {i})")
+                format!(
+                    "Cholesky: entry {k} at ({i}, {j}) above the diagonal has no mirror ({j}, {i})"
+                )
             })?;
             mirrors.push((k, m));
         } else if i > j && mirror.is_none() {
@@ -194,8 +197,9 @@ impl System for SparseSystem {
         match &self.symbolic {
             Symbolic::Lu(sym) => {
                 let mut numeric = NumericLu::new();
-                let mut buf =
-                    MemBuffer::new(sym.factorize_numeric_lu_scratch::<f64>(par, Default::default()));
+                let mut buf = MemBuffer::new(
+                    sym.factorize_numeric_lu_scratch::<f64>(par, Default::default()),
+                );
                 sym.factorize_numeric_lu(
                     &mut numeric,
                     a,
@@ -213,7 +217,7 @@ impl System for SparseSystem {
                         detail: format!("LU failed: {e:?}"),
                     },
                 })?;
-                Ok(SparseFactor::Lu(numeric))
+                Ok(SparseFactor::Lu(Box::new(numeric)))
             }
             Symbolic::Llt(sym) => {
                 let mut l = vec![0.0; sym.len_val()];
@@ -246,7 +250,12 @@ impl System for SparseSystem {
                 let mut buf = MemBuffer::new(sym.solve_in_place_scratch::<f64>(k, par));
                 let lu = LuRef::new_unchecked(sym, num);
                 if transpose {
-                    lu.solve_transpose_in_place_with_conj(Conj::No, x, par, MemStack::new(&mut buf));
+                    lu.solve_transpose_in_place_with_conj(
+                        Conj::No,
+                        x,
+                        par,
+                        MemStack::new(&mut buf),
+                    );
                 } else {
                     lu.solve_in_place_with_conj(Conj::No, x, par, MemStack::new(&mut buf));
                 }

@@ -1,0 +1,125 @@
+//! Bad numbers give typed errors naming the op (and nothing is recorded); shape misuse panics.
+
+use physgrad::linalg::{
+    dense_solve, sparse_solve, tridiagonal_solve, Factorization, SparsePattern,
+};
+use physgrad::{Error, Tape, Tensor};
+
+fn t(v: &[f64]) -> Tensor {
+    Tensor::from_vec(v.to_vec(), &[v.len()])
+}
+
+const FULL2: [(usize, usize); 4] = [(0, 0), (0, 1), (1, 0), (1, 1)];
+
+fn solve2(fact: Factorization, values: &[f64], rhs: &[f64]) -> physgrad::Result<Tensor> {
+    let p = SparsePattern::new(2, &FULL2, fact).unwrap();
+    let tape = Tape::new();
+    let before = tape.len();
+    let r = sparse_solve(&p, tape.var(t(values)), tape.var(t(rhs))).map(|u| u.value());
+    if r.is_err() {
+        assert_eq!(tape.len(), before + 2, "a failed solve records nothing");
+    }
+    r
+}
+
+#[test]
+fn singular_matrices_are_typed_errors() {
+    let e = solve2(Factorization::Lu, &[1.0, 2.0, 2.0, 4.0], &[1.0, 1.0]).unwrap_err();
+    assert!(
+        matches!(&e, Error::Singular { op, .. } if op == "sparse_solve"),
+        "{e}"
+    );
+    let e = solve2(Factorization::Lu, &[0.0, 0.0, 0.0, 0.0], &[1.0, 1.0]).unwrap_err();
+    assert!(matches!(e, Error::Singular { .. }), "{e}");
+    // Symmetric but indefinite: Cholesky refuses.
+    let e = solve2(Factorization::Cholesky, &[1.0, 2.0, 2.0, 1.0], &[1.0, 1.0]).unwrap_err();
+    assert!(matches!(e, Error::Singular { .. }), "{e}");
+    let tape = Tape::new();
+    let a = tape.var(Tensor::from_vec(vec![1.0, 2.0, 2.0, 4.0], &[2, 2]));
+    let e = dense_solve(a, tape.var(t(&[1.0, 1.0])), Factorization::Lu).unwrap_err();
+    assert!(
+        matches!(&e, Error::Singular { op, .. } if op == "dense_solve"),
+        "{e}"
+    );
+    let e = dense_solve(a, tape.var(t(&[1.0, 1.0])), Factorization::Cholesky).unwrap_err();
+    assert!(matches!(e, Error::Singular { .. }), "{e}");
+    // [[1, 1], [1, 1]] as a tridiagonal matrix.
+    let one = tape.var(t(&[1.0]));
+    let e = tridiagonal_solve(one, tape.var(t(&[1.0, 1.0])), one, tape.var(t(&[1.0, 1.0])))
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Singular { op, .. } if op == "tridiagonal_solve"),
+        "{e}"
+    );
+}
+
+#[test]
+fn non_finite_inputs_are_typed_errors() {
+    let e = solve2(Factorization::Lu, &[1.0, f64::NAN, 0.0, 1.0], &[1.0, 1.0]).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { .. }), "{e}");
+    let e = solve2(
+        Factorization::Lu,
+        &[1.0, 0.0, 0.0, 1.0],
+        &[f64::INFINITY, 1.0],
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::NonFinite { .. }), "{e}");
+    let tape = Tape::new();
+    let a = tape.var(Tensor::from_vec(vec![1.0, 0.0, 0.0, f64::NAN], &[2, 2]));
+    let e = dense_solve(a, tape.var(t(&[1.0, 1.0])), Factorization::Lu).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { .. }), "{e}");
+}
+
+#[test]
+fn cholesky_rejects_a_non_symmetric_matrix() {
+    let e = solve2(Factorization::Cholesky, &[4.0, 1.0, 2.0, 4.0], &[1.0, 1.0]).unwrap_err();
+    assert!(matches!(e, Error::InvalidInput { .. }), "{e}");
+}
+
+#[test]
+fn batch_errors_name_the_element() {
+    let p = SparsePattern::new(2, &FULL2, Factorization::Lu).unwrap();
+    let tape = Tape::new();
+    let v = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0], &[2, 4]);
+    let e = sparse_solve(&p, tape.var(v), tape.var(Tensor::ones(&[2, 2]))).unwrap_err();
+    assert!(e.to_string().contains("batch element 1"), "{e}");
+}
+
+#[test]
+fn invalid_patterns_are_rejected() {
+    let lu = Factorization::Lu;
+    assert!(matches!(
+        SparsePattern::new(2, &[(0, 0), (2, 1)], lu),
+        Err(Error::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        SparsePattern::new(2, &[(0, 1), (0, 1)], lu),
+        Err(Error::InvalidInput { .. })
+    ));
+    let chol = SparsePattern::new(2, &[(0, 0), (0, 1), (1, 1)], Factorization::Cholesky);
+    assert!(
+        matches!(chol, Err(Error::InvalidInput { .. })),
+        "upper entry without a mirror"
+    );
+    assert!(SparsePattern::from_csc(2, &[0, 1], &[0], lu).is_err());
+    assert!(SparsePattern::from_csr(2, &[0, 2, 1], &[0, 1], lu).is_err());
+}
+
+#[test]
+#[should_panic(expected = "sparse_solve: values of shape [3]")]
+fn wrong_values_length_panics_naming_the_op() {
+    let p = SparsePattern::new(2, &FULL2, Factorization::Lu).unwrap();
+    let tape = Tape::new();
+    let _ = sparse_solve(&p, tape.var(t(&[1.0, 2.0, 3.0])), tape.var(t(&[1.0, 1.0])));
+}
+
+#[test]
+#[should_panic(expected = "dense_solve: a of shape [2, 3]")]
+fn dense_shape_misuse_panics() {
+    let tape = Tape::new();
+    let _ = dense_solve(
+        tape.var(Tensor::zeros(&[2, 3])),
+        tape.var(t(&[1.0, 1.0])),
+        Factorization::Lu,
+    );
+}
