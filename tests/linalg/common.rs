@@ -14,8 +14,18 @@ pub fn cases() -> u32 {
         .unwrap_or(32)
 }
 
-/// Runs `body` on `cases()` random seeds (proptest reports the failing seed).
+/// Runs `body` on `cases()` random seeds (proptest reports the failing seed); with
+/// `LINALG_SEED=s` set, on that seed only (to reproduce a failure).
 pub fn for_seeds(body: impl Fn(u64) -> Result<(), TestCaseError>) {
+    if let Some(seed) = std::env::var("LINALG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        if let Err(e) = body(seed) {
+            panic!("seed {seed}: {e}");
+        }
+        return;
+    }
     let mut runner = TestRunner::new(Config {
         cases: cases(),
         failure_persistence: None,

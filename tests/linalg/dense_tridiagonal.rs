@@ -177,19 +177,18 @@ fn tridiagonal_gradients_first_and_second_order() {
         let lead: Vec<usize> = if batched { vec![batch] } else { vec![] };
         let shape = |m: usize| [lead.as_slice(), &[m]].concat();
         // Either diagonally dominant, or with a subdiagonal larger than the diagonal (rows are
-        // swapped at every step) and a small superdiagonal, which keeps it well conditioned.
+        // swapped at every step). There `upperᵢ·lowerᵢ < 0` keeps every leading minor away from
+        // zero (the continuant recurrence fₖ = dₖ fₖ₋₁ − uₖ₋₁ lₖ₋₁ fₖ₋₂ only adds).
         let pivoting = r.random_bool(0.5);
-        let signed =
-            |t: Tensor, lo: f64, hi: f64| t.map(|x| x.signum() * (lo + (hi - lo) * x.abs()));
         let (lo, di, up) = if pivoting {
+            let lo = Tensor::rand_uniform(&shape(n - 1), -1.0, 1.0, r.random())
+                .map(|x| x.signum() * (1.5 + x.abs()));
+            let up = Tensor::rand_uniform(&shape(n - 1), 0.05, 0.5, r.random());
+            let up = up.zip_with(&lo, |u, l| -u * l.signum());
             (
-                signed(
-                    Tensor::rand_uniform(&shape(n - 1), -1.0, 1.0, r.random()),
-                    1.5,
-                    2.5,
-                ),
+                lo,
                 Tensor::rand_uniform(&shape(n), 0.5, 1.0, r.random()),
-                Tensor::rand_uniform(&shape(n - 1), -0.3, 0.3, r.random()),
+                up,
             )
         } else {
             (
