@@ -82,14 +82,21 @@ fn main() {
         .iter()
         .position(|a| a == "--sizes")
         .and_then(|i| args.get(i + 1))
-        .map(|s| s.split(',').map(|x| x.parse().expect("--sizes 64,256")).collect())
+        .map(|s| {
+            s.split(',')
+                .map(|x| x.parse().expect("--sizes 64,256"))
+                .collect()
+        })
         .unwrap_or_else(|| vec![64, 256, 512]);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let version = env!("CARGO_PKG_VERSION");
     for &grid in &sizes {
         let (n, entries, values) = poisson_2d(grid);
         let values = Tensor::from_vec(values, &[entries.len()]);
-        for (name, fact) in [("cholesky", Factorization::Cholesky), ("lu", Factorization::Lu)] {
+        for (name, fact) in [
+            ("cholesky", Factorization::Cholesky),
+            ("lu", Factorization::Lu),
+        ] {
             let t = Instant::now();
             let pattern = SparsePattern::new(n, &entries, fact).expect("valid pattern");
             let analyse = t.elapsed().as_secs_f64() * 1e6;

@@ -112,8 +112,12 @@ impl SparsePattern {
                 rows[k], cols[k]
             )));
         }
+        // Column-major keys: sorting them sorts by (column, row).
+        let keys: Vec<u64> = (0..rows.len())
+            .map(|k| cols[k] as u64 * n as u64 + rows[k] as u64)
+            .collect();
         let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_unstable_by_key(|&k| (cols[k], rows[k]));
+        order.sort_unstable_by_key(|&k| keys[k]);
         if let Some(w) = order
             .windows(2)
             .find(|w| (rows[w[0]], cols[w[0]]) == (rows[w[1]], cols[w[1]]))

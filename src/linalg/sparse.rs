@@ -15,7 +15,6 @@ use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuRef, NumericLu, Symbolic
 use faer::sparse::linalg::LuError;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const OP: &str = "sparse_solve";
@@ -82,7 +81,7 @@ impl SparseSystem {
                 Default::default(),
             )
             .map_err(|e| format!("{e:?}"))?;
-            let (mirrors, grad) = cholesky_index(&rows, &cols)?;
+            let (mirrors, grad) = cholesky_index(n, &rows, &cols, order)?;
             (Symbolic::Llt(sym), mirrors, grad)
         } else {
             let sym = factorize_symbolic_lu(structure, Default::default())
@@ -133,13 +132,17 @@ impl SparseSystem {
 }
 
 /// For Cholesky: the mirror pairs to check, and the gradient terms (a lower entry with no stored
-/// mirror stands for both `(i, j)` and `(j, i)`).
+/// mirror stands for both `(i, j)` and `(j, i)`). `order` sorts the entries by (column, row), so
+/// a mirror is found by binary search.
 fn cholesky_index(
+    n: usize,
     rows: &[usize],
     cols: &[usize],
+    order: &[usize],
 ) -> std::result::Result<(Vec<(usize, usize)>, GradIndex), String> {
-    let at: HashMap<(usize, usize), usize> =
-        (0..rows.len()).map(|k| ((rows[k], cols[k]), k)).collect();
+    let key = |i: usize, j: usize| j as u64 * n as u64 + i as u64;
+    let sorted: Vec<u64> = order.iter().map(|&k| key(rows[k], cols[k])).collect();
+    let find = |i: usize, j: usize| sorted.binary_search(&key(i, j)).ok().map(|m| order[m]);
     let mut mirrors = Vec::new();
     let mut grad = GradIndex {
         rows: rows.to_vec(),
@@ -149,15 +152,14 @@ fn cholesky_index(
     let mut extra = Vec::new();
     for k in 0..rows.len() {
         let (i, j) = (rows[k], cols[k]);
-        let mirror = at.get(&(j, i)).copied();
         if i < j {
-            let m = mirror.ok_or_else(|| {
+            let m = find(j, i).ok_or_else(|| {
                 format!(
                     "Cholesky: entry {k} at ({i}, {j}) above the diagonal has no mirror ({j}, {i})"
                 )
             })?;
             mirrors.push((k, m));
-        } else if i > j && mirror.is_none() {
+        } else if i > j && find(j, i).is_none() {
             extra.push(k);
         }
     }
