@@ -273,3 +273,30 @@ fn csc_and_csr_constructors_agree_with_pairs() {
     assert!(u1.unwrap().value().approx_eq(&one, 1e-14, 1e-14));
     assert!(u2.unwrap().value().approx_eq(&one, 1e-14, 1e-14));
 }
+
+/// Larger random systems (supernodes, real fill), LU plain and transposed and Cholesky.
+#[test]
+fn large_random_systems_satisfy_the_system() {
+    for seed in 0..4u64 {
+        let mut r = rng(seed ^ 99);
+        let n = 300 + r.random_range(0..200);
+        for fact in [Factorization::Lu, Factorization::Cholesky] {
+            let sym = fact == Factorization::Cholesky;
+            let entries = random_pattern(n, 0.01, sym, &mut r);
+            let values = dominant_values(n, &entries, sym, &mut r);
+            let p = SparsePattern::new(n, &entries, fact).unwrap();
+            let b = randn(&[n], &mut r);
+            let tape = Tape::new();
+            let v = tape.constant(Tensor::from_vec(values.clone(), &[entries.len()]));
+            for transpose in [false, true] {
+                let u = if transpose {
+                    sparse_solve_transpose(&p, v, tape.constant(b.clone()))
+                } else {
+                    sparse_solve(&p, v, tape.constant(b.clone()))
+                };
+                let au = matvec(n, &entries, &values, u.unwrap().value().data(), transpose);
+                close(&au, b.data(), 1e-11).unwrap();
+            }
+        }
+    }
+}
