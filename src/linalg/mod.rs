@@ -39,6 +39,7 @@
 //! ```
 
 mod dense;
+mod jacobian;
 mod newton;
 mod pattern;
 mod solve;

@@ -15,8 +15,9 @@
 //! the partial `∂F/∂θ` are re-recorded on the tape at `y*` (the op's own output), so the result is
 //! differentiable again.
 
-use super::dense::{DenseFactor, DenseSystem};
-use super::pattern::Factorization;
+use super::dense::DenseSystem;
+use super::jacobian::JacobianLayout;
+use super::pattern::{Factorization, SparsePattern};
 use super::solve::{SolveOp, System};
 use crate::autodiff::{Op, Tape, Var, VjpArgs};
 use crate::error::{Error, Result};
@@ -39,6 +40,14 @@ pub struct NewtonConfig {
     /// Armijo constant `c`: a step `t` is accepted when `φ(y + tδ) ≤ (1 − 2ct) φ(y)`.
     /// Default `1e-4`.
     pub armijo: f64,
+    /// The sparsity pattern of `J = ∂F/∂y`, if sparse. `None` (the default): `J` is dense,
+    /// assembled with `n` reverse sweeps of `F` and factorised by dense LU. `Some(pattern)`:
+    /// rows are grouped so that rows in a group share no column, `J` is assembled with one
+    /// sweep per group (about a dozen for a 5-point stencil) and factorised on the pattern
+    /// (its symbolic analysis reused across iterations and calls). A derivative of `F` outside
+    /// the pattern is an [`Error::InvalidInput`]: one more sweep with a fixed probe `s`
+    /// compares `Jᵀ s` with the assembled `J`.
+    pub jacobian: Option<SparsePattern>,
 }
 
 impl Default for NewtonConfig {
@@ -48,22 +57,25 @@ impl Default for NewtonConfig {
             max_iter: 50,
             max_backtracks: 30,
             armijo: 1e-4,
+            jacobian: None,
         }
     }
 }
 
 type Residual = dyn for<'t> Fn(&'t Tape, Var<'t>, &[Var<'t>]) -> Var<'t>;
 
-struct NewtonOp {
+struct NewtonOp<S: System> {
     f: Rc<Residual>,
     y0: Tensor,
     cfg: NewtonConfig,
-    system: Arc<DenseSystem>,
-    /// LU of `J(y*)` from the forward, reused by the VJP.
-    jacobian: RefCell<Option<Arc<Vec<DenseFactor>>>>,
+    /// How `J` is stored and factorised (dense, or on a sparsity pattern).
+    system: Arc<S>,
+    layout: JacobianLayout,
+    /// The factorisation of `J(y*)` from the forward, reused by the VJP.
+    jacobian: RefCell<Option<Arc<Vec<S::Factor>>>>,
 }
 
-impl NewtonOp {
+impl<S: System> NewtonOp<S> {
     fn n(&self) -> usize {
         self.y0.len()
     }
@@ -77,22 +89,24 @@ impl NewtonOp {
         r.value()
     }
 
-    /// `F(y; θ)` and `J = ∂F/∂y` (row-major `n × n`), one reverse sweep per row.
-    fn residual_and_jacobian(&self, y: &Tensor, theta: &[&Tensor]) -> (Tensor, Vec<f64>) {
-        let n = self.n();
+    /// `F(y; θ)` and the stored values of `J = ∂F/∂y`, one reverse sweep per row group.
+    fn residual_and_jacobian(&self, y: &Tensor, theta: &[&Tensor]) -> Result<(Tensor, Vec<f64>)> {
         let tape = Tape::new();
         let th: Vec<Var<'_>> = theta.iter().map(|t| tape.constant((*t).clone())).collect();
         let yv = tape.var(y.clone());
         let r = (self.f)(&tape, yv, &th);
         self.check_shape(r);
-        let mut jac = Vec::with_capacity(n * n);
-        for i in 0..n {
-            let mut e = Tensor::zeros(&[n]);
-            e.data_mut()[i] = 1.0;
-            let row = tape.gradients(&[r], Some(&[e]), &[yv]);
-            jac.extend_from_slice(row[0].data());
+        let mut block = Vec::new();
+        for seed in self.layout.seeds() {
+            let rows = tape.gradients(&[r], Some(&[seed]), &[yv]);
+            block.extend_from_slice(rows[0].data());
         }
-        (r.value(), jac)
+        let probe = self.layout.probe().map(|s| {
+            let jts = tape.gradients(&[r], Some(std::slice::from_ref(&s)), &[yv]);
+            (s, jts[0].clone())
+        });
+        let probe = probe.as_ref().map(|(s, g)| (s.data(), g.data()));
+        Ok((r.value(), self.layout.values(OP, &block, probe)?))
     }
 
     #[track_caller]
@@ -105,7 +119,7 @@ impl NewtonOp {
         );
     }
 
-    fn factor(&self, jac: &[f64], what: &str) -> Result<DenseFactor> {
+    fn factor(&self, jac: &[f64], what: &str) -> Result<S::Factor> {
         if jac.iter().any(|v| !v.is_finite()) {
             return Err(Error::NonFinite {
                 op: OP.into(),
@@ -114,6 +128,10 @@ impl NewtonOp {
         }
         self.system.factor(jac).map_err(|e| match e {
             Error::Singular { detail, .. } => Error::Singular {
+                op: OP.into(),
+                detail: format!("Jacobian ∂F/∂y {what}: {detail}"),
+            },
+            Error::InvalidInput { detail, .. } => Error::InvalidInput {
                 op: OP.into(),
                 detail: format!("Jacobian ∂F/∂y {what}: {detail}"),
             },
@@ -146,7 +164,7 @@ impl NewtonOp {
     }
 }
 
-impl Op for NewtonOp {
+impl<S: System> Op for NewtonOp<S> {
     fn name(&self) -> &str {
         OP
     }
@@ -155,7 +173,7 @@ impl Op for NewtonOp {
         let mut y = self.y0.clone();
         let mut norm = f64::INFINITY;
         for it in 0..=self.cfg.max_iter {
-            let (r, jac) = self.residual_and_jacobian(&y, theta);
+            let (r, jac) = self.residual_and_jacobian(&y, theta)?;
             if r.has_non_finite() {
                 return Err(Error::NonFinite {
                     op: OP.into(),
@@ -214,10 +232,10 @@ impl Op for NewtonOp {
     }
 }
 
-impl NewtonOp {
+impl<S: System> NewtonOp<S> {
     /// First order, on tensors: `λ = J⁻ᵀ ȳ` from the stored LU, `θ̄ = −(∂F/∂θ)ᵀ λ` by one sweep
     /// on a private tape.
-    fn vjp_values<'t>(&self, args: &VjpArgs<'_, 't>, factors: &[DenseFactor]) -> Vec<Var<'t>> {
+    fn vjp_values<'t>(&self, args: &VjpArgs<'_, 't>, factors: &[S::Factor]) -> Vec<Var<'t>> {
         let tape = args.output.tape();
         let mut lam = args.grad.value().into_vec();
         self.system.solve_in_place(&factors[0], &mut lam, 1, true);
@@ -238,21 +256,19 @@ impl NewtonOp {
     fn vjp_recorded<'t>(
         &self,
         args: &VjpArgs<'_, 't>,
-        factors: Arc<Vec<DenseFactor>>,
+        factors: Arc<Vec<S::Factor>>,
     ) -> Vec<Var<'t>> {
         let n = self.n();
         let tape = args.output.tape();
         let y = args.output * 1.0;
         let th: Vec<Var<'t>> = args.inputs.iter().map(|&t| t * 1.0).collect();
         let r = (self.f)(tape, y, &th);
-        let rows: Vec<Var<'t>> = (0..n)
-            .map(|i| {
-                let mut e = Tensor::zeros(&[n]);
-                e.data_mut()[i] = 1.0;
-                tape.grad_with_seeds(&[r], &[tape.constant(e)], &[y])[0].reshape(&[1, n])
-            })
+        let rows: Vec<Var<'t>> = self
+            .layout
+            .seeds()
+            .map(|e| tape.grad_with_seeds(&[r], &[tape.constant(e)], &[y])[0].reshape(&[1, n]))
             .collect();
-        let jac = Var::concat(&rows, 0).reshape(&[n * n]);
+        let jac = self.layout.values_var(Var::concat(&rows, 0));
         let adjoint = SolveOp::with_factors(self.system.clone(), true, factors);
         let lam = tape.record(adjoint, &[jac, args.grad]);
         tape.grad_with_seeds(&[r], &[lam], &th)
@@ -305,11 +321,40 @@ where
         y0.shape().as_slice()
     );
     let n = y0.len();
+    match &cfg.jacobian {
+        None => {
+            let system = Arc::new(DenseSystem::new(n, Factorization::Lu));
+            record(f, y0, theta, cfg, system, JacobianLayout::dense(n))
+        }
+        Some(p) => {
+            assert!(
+                p.n() == n,
+                "{OP}: Jacobian pattern of size {} for y0 of shape [{n}]",
+                p.n()
+            );
+            let layout = JacobianLayout::sparse(n, p.rows(), p.cols());
+            record(f, y0, theta, cfg, p.system.clone(), layout)
+        }
+    }
+}
+
+fn record<'t, F, S: System>(
+    f: F,
+    y0: Var<'t>,
+    theta: &[Var<'t>],
+    cfg: &NewtonConfig,
+    system: Arc<S>,
+    layout: JacobianLayout,
+) -> Result<Var<'t>>
+where
+    F: for<'s> Fn(&'s Tape, Var<'s>, &[Var<'s>]) -> Var<'s> + 'static,
+{
     let op = NewtonOp {
         f: Rc::new(f),
         y0: y0.value(),
         cfg: cfg.clone(),
-        system: Arc::new(DenseSystem::new(n, Factorization::Lu)),
+        system,
+        layout,
         jacobian: RefCell::new(None),
     };
     y0.tape().apply(op, theta)
