@@ -60,6 +60,9 @@ pub fn time_solve(pattern: &SparsePattern, values: &Tensor, samples: usize) -> (
         let t1 = Instant::now();
         let g = tape.gradients(&[u], Some(std::slice::from_ref(&w)), &[v, rhs]);
         let t2 = Instant::now();
+        if s == 0 {
+            check_residual(pattern, values, &u.value(), &b);
+        }
         std::hint::black_box(g);
         if s > 0 {
             // sample 0 warms up caches and allocations
@@ -68,6 +71,16 @@ pub fn time_solve(pattern: &SparsePattern, values: &Tensor, samples: usize) -> (
         }
     }
     (median(fwd), median(bwd))
+}
+
+/// Asserts `‖A u − b‖∞ ≤ 1e-10 ‖b‖∞` (the example checks what it times).
+fn check_residual(pattern: &SparsePattern, values: &Tensor, u: &Tensor, b: &Tensor) {
+    let mut r = b.data().iter().map(|x| -x).collect::<Vec<f64>>();
+    for ((&i, &j), &a) in pattern.rows().iter().zip(pattern.cols()).zip(values.data()) {
+        r[i] += a * u.data()[j];
+    }
+    let worst = r.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(worst <= 1e-10, "Poisson residual {worst:e}");
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -123,3 +123,20 @@ fn dense_shape_misuse_panics() {
         Factorization::Lu,
     );
 }
+
+#[test]
+fn empty_systems_solve_to_empty() {
+    for fact in [Factorization::Lu, Factorization::Cholesky] {
+        let p = SparsePattern::new(0, &[], fact).unwrap();
+        let tape = Tape::new();
+        let u = sparse_solve(
+            &p,
+            tape.var(Tensor::zeros(&[0])),
+            tape.var(Tensor::zeros(&[0])),
+        );
+        assert_eq!(u.unwrap().value().len(), 0);
+        let a = tape.var(Tensor::zeros(&[0, 0]));
+        let u = dense_solve(a, tape.var(Tensor::zeros(&[0])), fact).unwrap();
+        assert_eq!(u.value().len(), 0);
+    }
+}
