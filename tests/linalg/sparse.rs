@@ -300,3 +300,27 @@ fn large_random_systems_satisfy_the_system() {
         }
     }
 }
+
+/// A pattern (with its symbolic analysis) can be shared across threads, e.g. one tape per worker.
+#[test]
+fn patterns_are_send_and_sync() {
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<SparsePattern>();
+    let p = problem(3, 6, 1, Factorization::Lu);
+    let values = Tensor::from_vec(p.values[0].clone(), &[p.entries.len()]);
+    let results: Vec<Tensor> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    let tape = Tape::new();
+                    let b = tape.constant(Tensor::ones(&[p.n]));
+                    sparse_solve(&p.pattern, tape.constant(values.clone()), b)
+                        .unwrap()
+                        .value()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results[0].data(), results[1].data());
+}
