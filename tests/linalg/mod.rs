@@ -2,6 +2,7 @@
 //! against finite differences, Newton against known solutions and analytic implicit derivatives,
 //! typed errors on bad numbers, and reuse of the forward factorisation by the VJP.
 
+mod assembly;
 mod common;
 mod dense_tridiagonal;
 mod errors;
