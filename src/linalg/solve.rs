@@ -115,27 +115,50 @@ impl<S: System> SolveOp<S> {
         self.factors.borrow().clone()
     }
 
-    fn factor_all(&self, values: &Tensor, count: usize) -> Result<Arc<Vec<S::Factor>>> {
+    /// Rejects NaN/∞ in the values or the right-hand side.
+    fn check_finite(&self, values: &Tensor, rhs: &Tensor) -> Result<()> {
         let name = self.system.op_name();
-        if values.has_non_finite() {
-            return Err(Error::NonFinite {
-                op: name.into(),
-                what: "matrix values".into(),
-            });
+        for (t, what) in [(values, "matrix values"), (rhs, "right-hand side")] {
+            if t.has_non_finite() {
+                return Err(Error::NonFinite {
+                    op: name.into(),
+                    what: what.into(),
+                });
+            }
         }
-        let len = self.system.values_len();
+        Ok(())
+    }
+
+    /// Factorises each batch element and solves its right-hand side in the same rayon task
+    /// (the factor is still in cache when its solve runs).
+    fn factor_and_solve_batch(&self, values: &Tensor, out: &mut [f64]) -> Result<Vec<S::Factor>> {
         let sys = &*self.system;
-        let factors: Result<Vec<S::Factor>> = if count == 1 {
-            vec![sys.factor(values.data())].into_iter().collect()
-        } else {
-            values
-                .data()
-                .par_chunks(len)
-                .enumerate()
-                .map(|(i, v)| sys.factor(v).map_err(|e| in_batch(e, i)))
-                .collect()
-        };
-        Ok(Arc::new(factors?))
+        let transpose = self.transpose;
+        out.par_chunks_mut(sys.n())
+            .zip(values.data().par_chunks(sys.values_len()))
+            .enumerate()
+            .map(|(i, (x, v))| {
+                let f = sys.factor(v).map_err(|e| in_batch(e, i))?;
+                sys.solve_in_place(&f, x, 1, transpose);
+                Ok(f)
+            })
+            .collect()
+    }
+
+    /// Solves `out` in place with stored factors.
+    fn solve_stored(&self, factors: &[S::Factor], out: &mut [f64], lay: Layout) {
+        let sys = &*self.system;
+        let transpose = self.transpose;
+        match lay {
+            Layout::Single => sys.solve_in_place(&factors[0], out, 1, transpose),
+            Layout::Multi(k) => sys.solve_in_place(&factors[0], out, k, transpose),
+            Layout::Batch(_) if sys.n() > 0 => {
+                out.par_chunks_mut(sys.n())
+                    .zip(factors.par_iter())
+                    .for_each(|(x, f)| sys.solve_in_place(f, x, 1, transpose));
+            }
+            Layout::Batch(_) => {}
+        }
     }
 }
 
@@ -189,34 +212,27 @@ impl<S: System> Op for SolveOp<S> {
             values.shape(),
             rhs.shape(),
         );
-        let count = if let Layout::Batch(b) = lay { b } else { 1 };
-        let fresh = self.factors.borrow().is_none();
-        if fresh {
-            let factors = self.factor_all(values, count)?;
-            *self.factors.borrow_mut() = Some(factors);
-            if rhs.has_non_finite() {
-                return Err(Error::NonFinite {
-                    op: sys.op_name().into(),
-                    what: "right-hand side".into(),
-                });
-            }
-        }
-        let factors = self.factors().expect("factorised above");
         let mut out = rhs.data().to_vec();
-        let transpose = self.transpose;
-        match lay {
-            Layout::Single => sys.solve_in_place(&factors[0], &mut out, 1, self.transpose),
-            Layout::Multi(k) => sys.solve_in_place(&factors[0], &mut out, k, self.transpose),
-            Layout::Batch(_) if n > 0 => {
-                out.par_chunks_mut(n)
-                    .zip(factors.par_iter())
-                    .for_each(|(x, f)| sys.solve_in_place(f, x, 1, transpose));
+        let stored = self.factors();
+        if let Some(factors) = stored {
+            // Inside a VJP: reuse the forward's factorisation, no checks.
+            self.solve_stored(&factors, &mut out, lay);
+            return Ok(Tensor::from_vec(out, rhs.shape()));
+        }
+        self.check_finite(values, rhs)?;
+        let factors = match lay {
+            Layout::Batch(b) if b > 0 && n > 0 => self.factor_and_solve_batch(values, &mut out)?,
+            _ => {
+                let count = if let Layout::Batch(b) = lay { b } else { 1 };
+                let factors = (0..count)
+                    .map(|i| sys.factor(&values.data()[i * sys.values_len()..][..sys.values_len()]))
+                    .collect::<Result<Vec<_>>>()?;
+                self.solve_stored(&factors, &mut out, lay);
+                factors
             }
-            Layout::Batch(_) => {}
-        }
-        if fresh {
-            check_solution(sys.op_name(), &out, lay, n)?;
-        }
+        };
+        *self.factors.borrow_mut() = Some(Arc::new(factors));
+        check_solution(sys.op_name(), &out, lay, n)?;
         Ok(Tensor::from_vec(out, rhs.shape()))
     }
 
