@@ -37,6 +37,7 @@
 //! * [`tensor`] — storage, broadcasting, kernels (matmul through faer, vectorised `exp`/`tanh`).
 //! * [`autodiff`] — the tape, `Var`, the [`Op`] trait, the reverse sweeps.
 //! * [`ops`] — the primitive table with every VJP, and compositions.
+//! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -44,6 +45,7 @@
 pub mod autodiff;
 pub mod error;
 pub mod ops;
+pub mod ot;
 pub mod tensor;
 pub mod testing;
 

@@ -1,0 +1,164 @@
+//! The tape op `W(C, a, b)`: its VJP is the optimal plan (held constant) and the centred duals.
+
+use super::cost::{pairwise_cost, Ground};
+use super::network_simplex::{network_simplex, NetworkSimplexConfig};
+use super::sinkhorn::{sinkhorn_log, SinkhornConfig};
+use super::uniform_weights;
+use crate::autodiff::{Op, Var, VjpArgs};
+use crate::error::Result;
+use crate::Tensor;
+use std::cell::OnceCell;
+
+/// How [`wasserstein`] solves the transport problem.
+#[derive(Clone, Debug)]
+pub enum Method {
+    /// The exact LP by [`network_simplex`]; the value is `W = ⟨P*, C⟩`.
+    Exact(NetworkSimplexConfig),
+    /// Log-domain Sinkhorn ([`sinkhorn_log`]); the value is the entropic objective
+    /// `OT_ε = ⟨P_ε, C⟩ + ε KL(P_ε ‖ a⊗b)`, whose gradient in `C` is `P_ε` (envelope theorem).
+    Sinkhorn(SinkhornConfig),
+}
+
+impl Default for Method {
+    /// [`Method::Exact`] with the default configuration.
+    fn default() -> Self {
+        Method::Exact(NetworkSimplexConfig::default())
+    }
+}
+
+/// The marginal weights of one side.
+#[derive(Clone, Copy, Debug)]
+pub enum Weights<'a, 't> {
+    /// `1/n` each.
+    Uniform,
+    /// Fixed data: no gradient.
+    Fixed(&'a [f64]),
+    /// A rank-1 `Var`: receives the gradient `ḡ·(α − mean α)` (resp. `β`).
+    Var(Var<'t>),
+}
+
+/// The optimal transport cost between weights `a` (length `n`) and `b` (length `m`) under the
+/// cost matrix `cost` (`n×m`, any `Var`: built by [`pairwise_cost`] or by any tape ops), as a
+/// scalar `Var`.
+///
+/// VJP with upstream `ḡ`: `C̄ = ḡ·P*` with `P*` a constant tensor on the tape, so the second
+/// derivatives of a loss `W(C(θ))` come from the cost function alone; `ā = ḡ·(α − mean α)`,
+/// `b̄ = ḡ·(β − mean β)` when the weights are `Var`s. Where `P*` is not unique (degenerate
+/// problems) this is one supergradient of the concave function `C ↦ W`:
+/// `W(C + hE) ≤ W(C) + h⟨P*, E⟩` for every `E`.
+///
+/// # Errors
+/// Those of the chosen solver: invalid or unbalanced weights, NaN costs, non-convergence.
+///
+/// # Panics
+/// If `cost` is not a matrix or the weights' lengths do not match its shape.
+#[track_caller]
+pub fn wasserstein<'t>(
+    cost: Var<'t>,
+    a: Weights<'_, 't>,
+    b: Weights<'_, 't>,
+    method: &Method,
+) -> Result<Var<'t>> {
+    let shape = cost.shape();
+    assert!(
+        shape.len() == 2,
+        "wasserstein: cost must be an n×m matrix, got {:?}",
+        shape.as_slice()
+    );
+    let tape = cost.tape();
+    let weight_var = |w: Weights<'_, 't>, len: usize| match w {
+        Weights::Uniform => tape.constant(Tensor::from_vec(uniform_weights(len), &[len])),
+        Weights::Fixed(v) => tape.constant(Tensor::from_vec(v.to_vec(), &[v.len()])),
+        Weights::Var(v) => v,
+    };
+    let (av, bv) = (weight_var(a, shape[0]), weight_var(b, shape[1]));
+    assert!(
+        av.shape().as_slice() == [shape[0]] && bv.shape().as_slice() == [shape[1]],
+        "wasserstein: weights of shapes {:?} and {:?} do not match a cost of shape {:?}",
+        av.shape().as_slice(),
+        bv.shape().as_slice(),
+        shape.as_slice()
+    );
+    let op = Wasserstein {
+        method: method.clone(),
+        solution: OnceCell::new(),
+    };
+    tape.apply(op, &[cost, av, bv])
+}
+
+/// [`wasserstein`] of [`pairwise_cost`]`(x, y, ground)`: point clouds `x: n×s`, `y: m×s`.
+///
+/// # Errors
+/// As [`wasserstein`].
+#[track_caller]
+pub fn wasserstein_points<'t>(
+    x: Var<'t>,
+    y: Var<'t>,
+    ground: Ground,
+    a: Weights<'_, 't>,
+    b: Weights<'_, 't>,
+    method: &Method,
+) -> Result<Var<'t>> {
+    wasserstein(pairwise_cost(x, y, ground), a, b, method)
+}
+
+/// What the forward keeps for the VJP.
+struct Solution {
+    plan: Tensor,
+    alpha: Tensor,
+    beta: Tensor,
+}
+
+struct Wasserstein {
+    method: Method,
+    solution: OnceCell<Solution>,
+}
+
+fn centred(v: &[f64]) -> Tensor {
+    let mean = v.iter().sum::<f64>() / v.len() as f64;
+    Tensor::from_vec(v.iter().map(|x| x - mean).collect(), &[v.len()])
+}
+
+impl Op for Wasserstein {
+    fn name(&self) -> &str {
+        "wasserstein"
+    }
+
+    fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
+        let (cost, a, b) = (inputs[0], inputs[1].data(), inputs[2].data());
+        let (value, solution) = match &self.method {
+            Method::Exact(cfg) => {
+                let t = network_simplex(a, b, cost, cfg)?;
+                let s = Solution {
+                    plan: t.dense_plan(),
+                    alpha: centred(&t.alpha),
+                    beta: centred(&t.beta),
+                };
+                (t.cost, s)
+            }
+            Method::Sinkhorn(cfg) => {
+                let t = sinkhorn_log(a, b, cost, cfg)?;
+                let s = Solution {
+                    alpha: centred(&t.alpha),
+                    beta: centred(&t.beta),
+                    plan: t.plan,
+                };
+                (t.objective, s)
+            }
+        };
+        // The forward runs once per recorded op; a second call would only re-solve.
+        let _ = self.solution.set(solution);
+        Ok(Tensor::scalar(value))
+    }
+
+    fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
+        let s = self
+            .solution
+            .get()
+            .expect("wasserstein: VJP before forward");
+        let tape = args.grad.tape();
+        let g = args.grad;
+        let term = |i: usize, t: &Tensor| args.needs(i).then(|| g * tape.constant(t.clone()));
+        vec![term(0, &s.plan), term(1, &s.alpha), term(2, &s.beta)]
+    }
+}
