@@ -46,7 +46,9 @@ fn main() {
     let c = pairwise_cost_tensor(&x, &y, Ground::L1);
     let (a, b) = (uniform_weights(n), uniform_weights(m));
     let cfg = NetworkSimplexConfig::default();
-    let (secs, t) = time(reps, || network_simplex(&a, &b, &c, &cfg).expect("exact solve"));
+    let (secs, t) = time(reps, || {
+        network_simplex(&a, &b, &c, &cfg).expect("exact solve")
+    });
     println!(
         "{{\"lib\": \"physgrad\", \"method\": \"exact\", \"n\": {n}, \"d\": {d}, \"seconds\": {secs:.6e}, \"cost\": {:.17e}, \"iterations\": {}}}",
         t.cost, t.iterations
