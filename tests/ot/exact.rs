@@ -251,3 +251,58 @@ fn closed_form_on_the_line_is_analytic_for_translations() {
         assert!(close(t.cost, 0.25f64.powf(p), 1e-14), "p = {p}: {}", t.cost);
     }
 }
+
+/// Random small problems full of ties and degeneracy: integer costs in {0, 1, 2}, integer weights
+/// in {0, 1, 2} (zeros included) normalised, against the polytope's vertices.
+#[test]
+fn random_degenerate_instances_match_polytope_vertices() {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let strategy = (1usize..=4, 1usize..=4).prop_flat_map(|(n, m)| {
+        (
+            vec(0u8..3, n * m),
+            vec(0u8..3, n),
+            vec(0u8..3, m),
+            Just((n, m)),
+        )
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: super::cases() * 4,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&strategy, |(c, wa, wb, (n, m))| {
+        let norm = |w: &[u8]| -> Option<Vec<f64>> {
+            let s: f64 = w.iter().map(|&x| x as f64).sum();
+            (s > 0.0).then(|| w.iter().map(|&x| x as f64 / s).collect())
+        };
+        let (Some(a), Some(b)) = (norm(&wa), norm(&wb)) else {
+            return Ok(());
+        };
+        let c = Tensor::from_vec(c.iter().map(|&x| x as f64).collect(), &[n, m]);
+        let t = solve(&a, &b, &c);
+        let want = brute_force_vertices(&a, &b, &c);
+        if !close(t.cost, want, 1e-12) {
+            return Err(TestCaseError::fail(format!(
+                "{} vs {want} for {c:?}, {a:?}, {b:?}",
+                t.cost
+            )));
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn matches_hungarian_with_tied_integer_costs() {
+    for (k, n) in [10, 25, 50].into_iter().enumerate() {
+        let c = Tensor::rand_uniform(&[n, n], 0.0, 4.0, 500 + k as u64).map(f64::floor);
+        let u = uniform_weights(n);
+        let t = solve(&u, &u, &c);
+        let want = hungarian(&c) / n as f64;
+        assert!(close(t.cost, want, 1e-12), "n = {n}: {} vs {want}", t.cost);
+    }
+}

@@ -248,3 +248,40 @@ fn pivot_cap_is_an_error_not_an_answer() {
         other => panic!("expected NotConverged, got {other:?}"),
     }
 }
+
+/// Larger problems with heavy ties and zero weights (integer costs and weights): the solver
+/// must finish (no cycling), pass its certificate, and agree with the transposed problem.
+#[test]
+fn heavily_degenerate_problems_finish_and_agree_with_the_transpose() {
+    for seed in 0..12u64 {
+        let (n, m) = (20 + 7 * seed as usize, 90 - 5 * seed as usize);
+        let ints = |len: usize, hi: f64, s: u64| -> Vec<f64> {
+            Tensor::rand_uniform(&[len], 0.0, hi, s)
+                .data()
+                .iter()
+                .map(|x| x.floor())
+                .collect()
+        };
+        let c = Tensor::from_vec(ints(n * m, 5.0, seed), &[n, m]);
+        let norm = |w: Vec<f64>| {
+            let s: f64 = w.iter().sum();
+            w.into_iter().map(|x| x / s).collect::<Vec<f64>>()
+        };
+        let (a, b) = (norm(ints(n, 3.0, seed + 50)), norm(ints(m, 3.0, seed + 90)));
+        let t = solve(&a, &b, &c);
+        let ct = Tensor::from_vec(
+            (0..m)
+                .flat_map(|j| (0..n).map(move |i| (i, j)))
+                .map(|(i, j)| c.at(&[i, j]))
+                .collect(),
+            &[m, n],
+        );
+        let tt = solve(&b, &a, &ct);
+        assert!(
+            close(t.cost, tt.cost, 1e-12),
+            "seed {seed}: {} vs {}",
+            t.cost,
+            tt.cost
+        );
+    }
+}
