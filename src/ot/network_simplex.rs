@@ -184,13 +184,24 @@ impl<'a> Simplex<'a> {
     /// Pivots until no arc prices out; then recomputes the potentials from the tree and prices
     /// every arc again, so rounding drift in `π` cannot end the search early.
     fn solve(&mut self, cap: usize) -> Result<()> {
+        let mut refreshed = false;
         loop {
             while let Some((e, rc)) = self.find_entering() {
                 if self.is_tree_arc(e) {
-                    // Rounding drift made a basic arc look attractive: refresh π and go on.
+                    // Rounding drift made a basic arc look attractive: refresh π and go on
+                    // (twice in a row cannot happen after a refresh; report it if it does).
+                    if refreshed {
+                        return Err(Error::NotConverged {
+                            op: format!("{OP} (basic arc prices out after refresh)"),
+                            iterations: self.iterations,
+                            residual: rc,
+                        });
+                    }
                     self.recompute_potentials();
+                    refreshed = true;
                     continue;
                 }
+                refreshed = false;
                 if self.iterations >= cap {
                     return Err(Error::NotConverged {
                         op: format!("{OP} (pivot cap reached)"),

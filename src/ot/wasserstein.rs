@@ -45,7 +45,27 @@ pub enum Weights<'a, 't> {
 /// derivatives of a loss `W(C(θ))` come from the cost function alone; `ā = ḡ·(α − mean α)`,
 /// `b̄ = ḡ·(β − mean β)` when the weights are `Var`s. Where `P*` is not unique (degenerate
 /// problems) this is one supergradient of the concave function `C ↦ W`:
-/// `W(C + hE) ≤ W(C) + h⟨P*, E⟩` for every `E`.
+/// `W(C + hE) ≤ W(C) + h⟨P*, E⟩` for every `E`. Mixed second derivatives between `C` and the
+/// weights are zero on the tape (the plan and the duals are held constant).
+///
+/// Weights given as `Var`s must keep equal totals under perturbation: normalise them on the tape
+/// (`a = w / w.sum()`), otherwise a finite step unbalances them and the solve fails.
+///
+/// ```
+/// use physgrad::ot::{pairwise_cost, wasserstein, Ground, Method, Weights};
+/// use physgrad::{Tape, Tensor};
+///
+/// let tape = Tape::new();
+/// let x = tape.var(Tensor::from_vec(vec![0.0, 1.0, 3.0], &[3, 1]));
+/// let y = tape.constant(Tensor::from_vec(vec![0.5, 2.0, 3.5], &[3, 1]));
+/// let c = pairwise_cost(x, y, Ground::SqL2);
+/// let w = wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::default()).unwrap();
+/// // Sorted points are matched in order: W = (0.25 + 1 + 0.25) / 3.
+/// assert!((w.item() - 0.5).abs() < 1e-15);
+/// // ∂W/∂xᵢ = 2(xᵢ − y_σ(i))/3 through the constant plan.
+/// let g = w.backward().wrt(x);
+/// assert!((g.data()[0] + 1.0 / 3.0).abs() < 1e-15);
+/// ```
 ///
 /// # Errors
 /// Those of the chosen solver: invalid or unbalanced weights, NaN costs, non-convergence.
