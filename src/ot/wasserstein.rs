@@ -1,7 +1,9 @@
 //! The tape op `W(C, a, b)`: its VJP is the optimal plan (held constant) and the centred duals.
 
 use super::cost::{pairwise_cost, Ground};
+use super::marginals::invalid;
 use super::network_simplex::{network_simplex, NetworkSimplexConfig};
+use super::one_d::wasserstein_1d;
 use super::sinkhorn::{sinkhorn_log, SinkhornConfig};
 use super::uniform_weights;
 use crate::autodiff::{Op, Var, VjpArgs};
@@ -17,6 +19,12 @@ pub enum Method {
     /// Log-domain Sinkhorn ([`sinkhorn_log`]); the value is the entropic objective
     /// `OT_ε = ⟨P_ε, C⟩ + ε KL(P_ε ‖ a⊗b)`, whose gradient in `C` is `P_ε` (envelope theorem).
     Sinkhorn(SinkhornConfig),
+    /// The closed form on the line ([`wasserstein_1d`]) for one-dimensional clouds (`s = 1`),
+    /// in `O((n + m) log(n + m))`: only through [`wasserstein_points`], which has the
+    /// positions. The value is `Σₖ mₖ c(x_{iₖ}, y_{jₖ})` over the monotone plan's entries with
+    /// the masses held constant, so its gradients are the exact method's (weights must not be
+    /// `Var`s).
+    Line,
 }
 
 impl Default for Method {
@@ -99,6 +107,12 @@ pub fn wasserstein<'t>(
         bv.shape().as_slice(),
         shape.as_slice()
     );
+    if let Method::Line = method {
+        return Err(invalid(
+            "wasserstein",
+            "Method::Line needs point positions: use wasserstein_points".into(),
+        ));
+    }
     let op = Wasserstein {
         method: method.clone(),
         solution: OnceCell::new(),
@@ -119,7 +133,51 @@ pub fn wasserstein_points<'t>(
     b: Weights<'_, 't>,
     method: &Method,
 ) -> Result<Var<'t>> {
+    if let Method::Line = method {
+        return line_points(x, y, ground, a, b);
+    }
     wasserstein(pairwise_cost(x, y, ground), a, b, method)
+}
+
+/// [`Method::Line`]: the monotone plan from [`wasserstein_1d`], then the matched pairs gathered
+/// on the tape.
+#[track_caller]
+fn line_points<'t>(
+    x: Var<'t>,
+    y: Var<'t>,
+    ground: Ground,
+    a: Weights<'_, 't>,
+    b: Weights<'_, 't>,
+) -> Result<Var<'t>> {
+    let (xs, ys) = (x.shape(), y.shape());
+    assert!(
+        xs.len() == 2 && ys.len() == 2 && xs[1] == 1 && ys[1] == 1,
+        "wasserstein_points (Method::Line): points must be n×1 and m×1, got {:?} and {:?}",
+        xs.as_slice(),
+        ys.as_slice()
+    );
+    let fixed = |w: Weights<'_, 't>, len: usize| match w {
+        Weights::Uniform => Ok(uniform_weights(len)),
+        Weights::Fixed(v) => Ok(v.to_vec()),
+        Weights::Var(_) => Err(invalid(
+            "wasserstein_points",
+            "Method::Line does not differentiate the weights: pass them as Weights::Fixed".into(),
+        )),
+    };
+    let (a, b) = (fixed(a, xs[0])?, fixed(b, ys[0])?);
+    let p = if ground == Ground::SqL2 { 2.0 } else { 1.0 };
+    let t = wasserstein_1d(x.value().data(), &a, y.value().data(), &b, p)?;
+    let is: Vec<usize> = t.plan.iter().map(|e| e.i).collect();
+    let js: Vec<usize> = t.plan.iter().map(|e| e.j).collect();
+    let mass: Vec<f64> = t.plan.iter().map(|e| e.mass).collect();
+    let mass = x.tape().constant(Tensor::from_vec(mass, &[is.len(), 1]));
+    let d = x.gather(0, &is) - y.gather(0, &js);
+    let c = if ground == Ground::SqL2 {
+        d.square()
+    } else {
+        d.abs()
+    };
+    Ok((c * mass).sum())
 }
 
 /// What the forward keeps for the VJP.
@@ -156,6 +214,7 @@ impl Op for Wasserstein {
                 };
                 (t.cost, s)
             }
+            Method::Line => unreachable!("Method::Line is handled before the op is recorded"),
             Method::Sinkhorn(cfg) => {
                 let t = sinkhorn_log(a, b, cost, cfg)?;
                 let s = Solution {

@@ -169,3 +169,67 @@ fn sinkhorn_op_gradient_is_the_entropic_plan() {
         check_grad(f, &[c], &cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
+
+#[test]
+fn line_method_matches_the_exact_op_in_value_and_gradient() {
+    let cfg = GradCheck::default();
+    for seed in 0..8u64 {
+        let (n, m) = (3 + seed as usize % 5, 2 + seed as usize % 6);
+        let x = Tensor::randn(&[n, 1], seed + 300);
+        let y = Tensor::randn(&[m, 1], seed + 400);
+        let a = weights(n, seed + 2);
+        for ground in [Ground::L1, Ground::L2, Ground::SqL2] {
+            let run = |method: &Method| {
+                let tape = Tape::new();
+                let (xv, yv) = (tape.var(x.clone()), tape.var(y.clone()));
+                let w = wasserstein_points(
+                    xv,
+                    yv,
+                    ground,
+                    Weights::Fixed(&a),
+                    Weights::Uniform,
+                    method,
+                )
+                .unwrap();
+                let g = w.backward();
+                (w.item(), g.wrt(xv), g.wrt(yv))
+            };
+            let (w1, gx1, gy1) = run(&Method::Line);
+            let (w2, gx2, gy2) = run(&Method::default());
+            assert!((w1 - w2).abs() < 1e-12, "{ground:?}: {w1} vs {w2}");
+            assert!(gx1.max_abs_diff(&gx2) < 1e-12 && gy1.max_abs_diff(&gy2) < 1e-12);
+            let f = hr(|_t, v| {
+                wasserstein_points(
+                    v[0],
+                    v[1],
+                    ground,
+                    Weights::Fixed(&a),
+                    Weights::Uniform,
+                    &Method::Line,
+                )
+                .unwrap()
+            });
+            let inputs = [x.clone(), y.clone()];
+            check_grad(f, &inputs, &cfg).unwrap_or_else(|e| panic!("{ground:?} seed {seed}: {e}"));
+            check_grad2(f, &inputs, &cfg).unwrap_or_else(|e| panic!("{ground:?} seed {seed}: {e}"));
+        }
+    }
+    // The line method needs positions and fixed weights.
+    let tape = Tape::new();
+    let c = tape.var(Tensor::zeros(&[2, 2]));
+    assert!(wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::Line).is_err());
+    let (x, y) = (
+        tape.var(Tensor::zeros(&[2, 1])),
+        tape.var(Tensor::ones(&[2, 1])),
+    );
+    let wv = tape.var(Tensor::from_vec(vec![0.5, 0.5], &[2]));
+    let r = wasserstein_points(
+        x,
+        y,
+        Ground::L1,
+        Weights::Var(wv),
+        Weights::Uniform,
+        &Method::Line,
+    );
+    assert!(r.is_err());
+}
