@@ -285,3 +285,37 @@ fn heavily_degenerate_problems_finish_and_agree_with_the_transpose() {
         );
     }
 }
+
+/// Costs from 1e-12 to 1e12, masses from 1e-13 to 1e6 in one problem, zero weights: the
+/// tolerances are relative, so every solve passes its certificate, and scaling the costs scales
+/// the result.
+#[test]
+fn extreme_scales_of_costs_and_masses() {
+    for seed in 0..10u64 {
+        let (n, m) = (40 + 3 * seed as usize, 60 - 2 * seed as usize);
+        let (_, _, c) = clouds(n, m, 1 + seed as usize % 4, Ground::L2, seed + 70);
+        let wa = Tensor::rand_uniform(&[n], 0.0, 1.0, seed + 5);
+        let a: Vec<f64> = wa
+            .data()
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| match i % 5 {
+                1 => 1e-13 * v,
+                2 if v < 0.3 => 0.0,
+                _ => 1e6 * v,
+            })
+            .collect();
+        let total: f64 = a.iter().sum();
+        let b: Vec<f64> = weights(m, seed + 6).iter().map(|v| v * total).collect();
+        let base = solve(&a, &b, &c).cost;
+        for scale in [1e-12, 1e12] {
+            let w = solve(&a, &b, &c.map(|v| v * scale)).cost;
+            let want = base * scale;
+            assert!(
+                (w - want).abs() <= 1e-9 * want,
+                "seed {seed}, scale {scale}: {w} vs {}",
+                base * scale
+            );
+        }
+    }
+}
