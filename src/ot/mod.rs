@@ -26,6 +26,7 @@
 //! NaN costs ([`Error::NonFinite`](crate::Error::NonFinite)), an exhausted iteration cap or a
 //! failed certificate ([`Error::NotConverged`](crate::Error::NotConverged)). See `docs/ot.md`.
 
+mod assignment;
 mod cost;
 mod marginals;
 mod network_simplex;

@@ -18,6 +18,7 @@
 //! the entering arc; it rewrites the thread, sizes and potentials of that subtree only, in time
 //! proportional to its size, with no allocation.
 
+use super::assignment::solve_assignment;
 use super::marginals::{balance_marginals, check_cost};
 use super::transport::{verify_certificate, PlanEntry, Transport};
 use crate::error::{Error, Result};
@@ -34,6 +35,12 @@ pub struct NetworkSimplexConfig {
     pub max_pivots: Option<usize>,
     /// Arcs priced per block; `None` (the default) means `⌈√(n·m)⌉` (at least 16).
     pub block_size: Option<usize>,
+    /// Assignment problems (`n = m`, all `aᵢ` equal, all `bⱼ` equal) with `n` at most this are
+    /// solved by shortest augmenting paths (Jonker–Volgenant) instead; same result type and
+    /// certificate. Default `64`: measured on L1 costs of Gaussian clouds, it takes 0.3–0.8× the
+    /// simplex's time for n ≤ 64 (d = 2 and 10) but 1.5× (d = 2) at n = 100 and up to 50× at
+    /// n = 2048. `0` disables it.
+    pub assignment_max_n: usize,
     /// Relative tolerance of the optimality certificate checked before returning
     /// (see [`verify_certificate`]); default `1e-9`.
     pub certificate_tol: f64,
@@ -44,6 +51,7 @@ impl Default for NetworkSimplexConfig {
         NetworkSimplexConfig {
             max_pivots: None,
             block_size: None,
+            assignment_max_n: 64,
             certificate_tol: 1e-9,
         }
     }
@@ -80,12 +88,41 @@ pub fn network_simplex(
     let (a, b) = balance_marginals(OP, a, b)?;
     let (n, m) = (a.len(), b.len());
     check_cost(OP, cost, n, m)?;
-    let mut s = Simplex::new(&a, &b, cost.data(), cfg);
-    let cap = cfg.max_pivots.unwrap_or((2000 * (n + m)).max(10_000_000));
-    s.solve(cap)?;
-    let t = s.extract();
+    let uniform = |w: &[f64]| w.iter().all(|&x| x == w[0]);
+    let t = if n == m && n <= cfg.assignment_max_n && uniform(&a) && uniform(&b) {
+        assignment_transport(&a, cost.data())
+    } else {
+        let mut s = Simplex::new(&a, &b, cost.data(), cfg);
+        let cap = cfg.max_pivots.unwrap_or((2000 * (n + m)).max(10_000_000));
+        s.solve(cap)?;
+        s.extract()
+    };
     verify_certificate(&a, &b, cost, &t, cfg.certificate_tol)?;
     Ok(t)
+}
+
+/// The assignment problem's solution as a [`Transport`]: mass `aᵢ` on each `(i, σ(i))`,
+/// `α = u`, `β = v`.
+fn assignment_transport(a: &[f64], c: &[f64]) -> Transport {
+    let n = a.len();
+    let sol = solve_assignment(c, n);
+    let plan: Vec<PlanEntry> = (0..n)
+        .filter(|&i| a[i] > 0.0)
+        .map(|i| PlanEntry {
+            i,
+            j: sol.row_to_col[i],
+            mass: a[i],
+        })
+        .collect();
+    let mut t = Transport {
+        cost: plan.iter().map(|e| e.mass * c[e.i * n + e.j]).sum(),
+        plan,
+        alpha: sol.u,
+        beta: sol.v,
+        iterations: sol.augmentations,
+    };
+    t.balance_duals();
+    t
 }
 
 /// The spanning-tree basis and the scratch space of the pivots.

@@ -1,7 +1,7 @@
 //! Exactness: brute force over permutations, an independent Hungarian solver, a brute force over
 //! the vertices of the transport polytope, and the closed form on the line.
 
-use super::{close, clouds, solve, weights};
+use super::{close, clouds, solve, solve_both, weights};
 use physgrad::ot::{pairwise_cost_tensor, uniform_weights, wasserstein_1d, Ground};
 use physgrad::Tensor;
 
@@ -94,9 +94,10 @@ fn matches_brute_force_over_permutations() {
         for (seed, ground) in [(1, Ground::L1), (2, Ground::L2), (3, Ground::SqL2)] {
             let (_, _, c) = clouds(n, n, 3, ground, 100 * n as u64 + seed);
             let u = uniform_weights(n);
-            let t = solve(&u, &u, &c);
             let want = brute_force_assignment(&c);
-            assert!(close(t.cost, want, 1e-12), "n = {n}: {} vs {want}", t.cost);
+            for t in solve_both(&u, &u, &c) {
+                assert!(close(t.cost, want, 1e-12), "n = {n}: {} vs {want}", t.cost);
+            }
         }
     }
 }
@@ -107,21 +108,22 @@ fn matches_hungarian_on_assignment_problems() {
         for d in [2, 10] {
             let (_, _, c) = clouds(n, n, d, Ground::L1, 7 + k as u64 * 31 + d as u64);
             let u = uniform_weights(n);
-            let t = solve(&u, &u, &c);
             let want = hungarian(&c) / n as f64;
-            assert!(
-                close(t.cost, want, 1e-11),
-                "n = {n}, d = {d}: {} vs {want}",
-                t.cost
-            );
-            // An assignment: every row sends all its mass to a single column.
-            let p = t.dense_plan();
-            for i in 0..n {
-                let row: Vec<f64> = (0..n)
-                    .map(|j| p.at(&[i, j]))
-                    .filter(|&x| x > 1e-14)
-                    .collect();
-                assert_eq!(row.len(), 1, "row {i} of the plan is split: {row:?}");
+            for t in solve_both(&u, &u, &c) {
+                assert!(
+                    close(t.cost, want, 1e-11),
+                    "n = {n}, d = {d}: {} vs {want}",
+                    t.cost
+                );
+                // An assignment: every row sends all its mass to a single column.
+                let p = t.dense_plan();
+                for i in 0..n {
+                    let row: Vec<f64> = (0..n)
+                        .map(|j| p.at(&[i, j]))
+                        .filter(|&x| x > 1e-14)
+                        .collect();
+                    assert_eq!(row.len(), 1, "row {i} of the plan is split: {row:?}");
+                }
             }
         }
     }
@@ -301,8 +303,9 @@ fn matches_hungarian_with_tied_integer_costs() {
     for (k, n) in [10, 25, 50].into_iter().enumerate() {
         let c = Tensor::rand_uniform(&[n, n], 0.0, 4.0, 500 + k as u64).map(f64::floor);
         let u = uniform_weights(n);
-        let t = solve(&u, &u, &c);
         let want = hungarian(&c) / n as f64;
-        assert!(close(t.cost, want, 1e-12), "n = {n}: {} vs {want}", t.cost);
+        for t in solve_both(&u, &u, &c) {
+            assert!(close(t.cost, want, 1e-12), "n = {n}: {} vs {want}", t.cost);
+        }
     }
 }

@@ -22,9 +22,26 @@ pub(crate) fn cases() -> u32 {
         .unwrap_or(32)
 }
 
-/// An exact solve with the default configuration (which verifies the certificate).
+/// An exact solve by the network simplex alone (the assignment shortcut off); the solver
+/// verifies its certificate before returning.
 pub(crate) fn solve(a: &[f64], b: &[f64], c: &Tensor) -> Transport {
-    network_simplex(a, b, c, &NetworkSimplexConfig::default()).expect("network simplex")
+    let cfg = NetworkSimplexConfig {
+        assignment_max_n: 0,
+        ..NetworkSimplexConfig::default()
+    };
+    network_simplex(a, b, c, &cfg).expect("network simplex")
+}
+
+/// Both exact paths on a uniform n×n problem: the simplex and the assignment solver.
+pub(crate) fn solve_both(a: &[f64], b: &[f64], c: &Tensor) -> [Transport; 2] {
+    let cfg = NetworkSimplexConfig {
+        assignment_max_n: usize::MAX,
+        ..NetworkSimplexConfig::default()
+    };
+    let jv = network_simplex(a, b, c, &cfg).expect("assignment");
+    // An assignment solution has exactly n unit-mass entries, never a split row.
+    assert_eq!(jv.plan.len(), a.len());
+    [solve(a, b, c), jv]
 }
 
 /// Gaussian point clouds `n×d`, `m×d` and their cost matrix.
