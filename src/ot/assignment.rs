@@ -96,7 +96,8 @@ impl Search {
         let end = 'search: loop {
             if low == up {
                 min = self.d[self.cols[up]];
-                for k in up..n {
+                let first = up;
+                for k in first..n {
                     let j = self.cols[k];
                     let h = self.d[j];
                     if h <= min {
