@@ -10,19 +10,45 @@
 //! Columns are kept in one array partitioned into settled / at the current minimum / not yet
 //! reached, as in Jonker & Volgenant (1987). `O(n³)` in the worst case; no allocation per row.
 
+use super::transport::{PlanEntry, Transport};
+
 const NONE: usize = usize::MAX;
 
 /// An optimal assignment: `row_to_col[i] = σ(i)`, with duals `u`, `v` such that
 /// `Cᵢⱼ − uᵢ − vⱼ ≥ 0` and equality on the assignment (to rounding).
-pub(crate) struct Assignment {
-    pub(crate) row_to_col: Vec<usize>,
-    pub(crate) u: Vec<f64>,
-    pub(crate) v: Vec<f64>,
-    pub(crate) augmentations: usize,
+struct Assignment {
+    row_to_col: Vec<usize>,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    augmentations: usize,
+}
+
+/// The assignment problem's solution as a [`Transport`]: mass `aᵢ` on each `(i, σ(i))`,
+/// `α = u`, `β = v`.
+pub(crate) fn assignment_transport(a: &[f64], c: &[f64]) -> Transport {
+    let n = a.len();
+    let sol = solve_assignment(c, n);
+    let plan: Vec<PlanEntry> = (0..n)
+        .filter(|&i| a[i] > 0.0)
+        .map(|i| PlanEntry {
+            i,
+            j: sol.row_to_col[i],
+            mass: a[i],
+        })
+        .collect();
+    let mut t = Transport {
+        cost: plan.iter().map(|e| e.mass * c[e.i * n + e.j]).sum(),
+        plan,
+        alpha: sol.u,
+        beta: sol.v,
+        iterations: sol.augmentations,
+    };
+    t.balance_duals();
+    t
 }
 
 /// Solves the `n×n` assignment problem on the row-major cost `c`.
-pub(crate) fn solve_assignment(c: &[f64], n: usize) -> Assignment {
+fn solve_assignment(c: &[f64], n: usize) -> Assignment {
     let mut v = vec![f64::INFINITY; n];
     let mut argmin = vec![0usize; n];
     for (i, row) in c.chunks_exact(n).enumerate() {

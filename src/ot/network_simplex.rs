@@ -18,7 +18,7 @@
 //! the entering arc; it rewrites the thread, sizes and potentials of that subtree only, in time
 //! proportional to its size, with no allocation.
 
-use super::assignment::solve_assignment;
+use super::assignment::assignment_transport;
 use super::marginals::{balance_marginals, check_cost};
 use super::transport::{verify_certificate, PlanEntry, Transport};
 use crate::error::{Error, Result};
@@ -99,30 +99,6 @@ pub fn network_simplex(
     };
     verify_certificate(&a, &b, cost, &t, cfg.certificate_tol)?;
     Ok(t)
-}
-
-/// The assignment problem's solution as a [`Transport`]: mass `aᵢ` on each `(i, σ(i))`,
-/// `α = u`, `β = v`.
-fn assignment_transport(a: &[f64], c: &[f64]) -> Transport {
-    let n = a.len();
-    let sol = solve_assignment(c, n);
-    let plan: Vec<PlanEntry> = (0..n)
-        .filter(|&i| a[i] > 0.0)
-        .map(|i| PlanEntry {
-            i,
-            j: sol.row_to_col[i],
-            mass: a[i],
-        })
-        .collect();
-    let mut t = Transport {
-        cost: plan.iter().map(|e| e.mass * c[e.i * n + e.j]).sum(),
-        plan,
-        alpha: sol.u,
-        beta: sol.v,
-        iterations: sol.augmentations,
-    };
-    t.balance_duals();
-    t
 }
 
 /// The spanning-tree basis and the scratch space of the pivots.
