@@ -166,7 +166,8 @@ fn sinkhorn_op_gradient_is_the_entropic_plan() {
         let a = weights(5, seed);
         let f =
             hr(|_t, v| wasserstein(v[0], Weights::Fixed(&a), Weights::Uniform, &method).unwrap());
-        check_grad(f, &[c.clone()], &cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        check_grad(f, std::slice::from_ref(&c), &cfg)
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         // The centred potentials are the gradient in the weights (kept on the simplex).
         let wa = Tensor::rand_uniform(&[5], 0.5, 1.5, seed + 9);
         let wb = Tensor::rand_uniform(&[4], 0.5, 1.5, seed + 19);
