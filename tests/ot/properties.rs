@@ -56,12 +56,13 @@ fn degenerate_inputs_solve_exactly() {
     let x = Tensor::from_vec(vec![0.0, 0.0, 1.0, 1.0, 2.0, 2.0], &[6, 1]);
     let y = Tensor::from_vec(vec![0.0, 1.0, 1.0, 2.0, 2.0, 0.0], &[6, 1]);
     let c = pairwise_cost_tensor(&x, &y, Ground::L1);
-    assert!(
-        solve(&uniform_weights(6), &uniform_weights(6), &c)
-            .cost
-            .abs()
-            < 1e-15
-    );
+    let u6 = uniform_weights(6);
+    for t in super::solve_both(&u6, &u6, &c) {
+        assert!(t.cost.abs() < 1e-15);
+    }
+    for t in super::solve_both(&u6, &u6, &Tensor::full(&[6, 6], 0.75)) {
+        assert!(close(t.cost, 0.75, 1e-14));
+    }
     // n = 1 and m = 1: the plan is forced.
     let c = Tensor::from_vec(vec![1.0, 2.0, 3.0], &[1, 3]);
     let t = solve(&[1.0], &[0.2, 0.3, 0.5], &c);
