@@ -38,6 +38,7 @@
 //! * [`autodiff`] — the tape, `Var`, the [`Op`] trait, the reverse sweeps.
 //! * [`ops`] — the primitive table with every VJP, and compositions.
 //! * [`linalg`] — implicit solves (sparse, dense, tridiagonal, Newton) with adjoint VJPs.
+//! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -46,6 +47,7 @@ pub mod autodiff;
 pub mod error;
 pub mod linalg;
 pub mod ops;
+pub mod ot;
 pub mod tensor;
 pub mod testing;
 

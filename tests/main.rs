@@ -4,3 +4,4 @@
 
 mod core;
 mod linalg;
+mod ot;
