@@ -37,13 +37,18 @@
 //! * [`tensor`] — storage, broadcasting, kernels (matmul through faer, vectorised `exp`/`tanh`).
 //! * [`autodiff`] — the tape, `Var`, the [`Op`] trait, the reverse sweeps.
 //! * [`ops`] — the primitive table with every VJP, and compositions.
+//! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
+//!   utilities.
+//! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
 
 pub mod autodiff;
 pub mod error;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod tensor;
 pub mod testing;
 
