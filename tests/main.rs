@@ -3,3 +3,4 @@
 //! Property tests take their case count from `PROPTEST_CASES` (default 32 here).
 
 mod core;
+mod nn;

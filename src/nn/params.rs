@@ -165,6 +165,39 @@ impl ParamStore {
         self.bind_where(tape, |name| name.starts_with(prefix))
     }
 
+    /// Binds given `Var`s, one per parameter in store order, all counted as trainable: for
+    /// checking a model's gradients with respect to its parameters
+    /// ([`check_grad`](crate::testing::check_grad) passes its inputs as `Var`s).
+    ///
+    /// # Panics
+    /// If the count or a shape does not match the store.
+    #[track_caller]
+    pub fn bind_vars<'t>(&self, vars: &[Var<'t>]) -> Bound<'t> {
+        assert_eq!(
+            vars.len(),
+            self.len(),
+            "ParamStore::bind_vars: {} vars for {} parameters",
+            vars.len(),
+            self.len()
+        );
+        for (v, t) in vars.iter().zip(&self.values) {
+            assert_eq!(
+                v.shape().as_slice(),
+                t.shape(),
+                "ParamStore::bind_vars: shape mismatch"
+            );
+        }
+        Bound {
+            vars: vars.to_vec(),
+            trainable: self.ids().collect(),
+        }
+    }
+
+    /// The parameter values in store order (cheap handles).
+    pub fn values(&self) -> &[Tensor] {
+        &self.values
+    }
+
     fn bind_where<'t>(&self, tape: &'t Tape, train: impl Fn(&str) -> bool) -> Bound<'t> {
         let mut vars = Vec::with_capacity(self.len());
         let mut trainable = Vec::new();
