@@ -11,11 +11,11 @@
 //!
 //! let mut store = ParamStore::new(0);
 //! let net = MlpConfig::new(&[1, 16, 1]).build(&mut store, "net");
-//! let mut opt = Adam::new(AdamConfig { lr: 1e-2, ..AdamConfig::default() });
+//! let mut opt = Adam::new(AdamConfig { lr: 3e-2, ..AdamConfig::default() });
 //! let x = Tensor::linspace(-1.0, 1.0, 32).reshape(&[32, 1]);
 //! let y = x.map(|v| v * v);
 //! let mut first = None;
-//! for _ in 0..200 {
+//! for _ in 0..300 {
 //!     let tape = Tape::new();
 //!     let p = store.bind(&tape);
 //!     let loss = net.forward(&p, tape.constant(x.clone())).mse(tape.constant(y.clone()));
