@@ -5,13 +5,17 @@
 //! **Convolution** (cross-correlation, as in PyTorch), stride `s`, zero padding `p`:
 //! `y[n,o,i,j] = b[o] + Σ_{c,u,v} w[o,c,u,v] · x̃[n,c,s·i+u,s·j+v]`, `x̃` the padded input,
 //! output size `⌊(H + 2p − k)/s⌋ + 1`. Computed by im2col: the padded image is flattened to
-//! `[N, C, H̃W̃]`, one `gather` picks the `k_h·k_w·OH·OW` patch entries, and the patches
-//! `[N, C·k_h·k_w, OH·OW]` are multiplied by the kernel `[O, C·k_h·k_w]`.
+//! `[N, H̃W̃, C]`, one `gather` picks the `OH·OW·k_h·k_w` patch entries, and the patches
+//! `[N, OH·OW, k_h·k_w·C]` are multiplied by the kernel `[k_h·k_w·C, O]`.
 //!
 //! **Transposed convolution** is the adjoint of that map in `x` (PyTorch's `conv_transpose2d`):
-//! columns `[N, O·k_h·k_w, H·W] = Wᵀ·x` are scatter-added (col2im) into the full output of size
+//! columns `[N, H·W·k_h·k_w, O]` (`x` times the kernel) are scatter-added (col2im) into the full output of size
 //! `(H − 1)s + k + output_padding` and the padding `p` is cut off each side, giving
 //! `(H − 1)s − 2p + k + output_padding`.
+//!
+//! Both work channels-last internally (`[N, H·W, C]`): gathered and scattered patch entries
+//! are contiguous runs of channels, and the product is one `[rows, k] · [k, cols]` matrix
+//! product with the kernel, whose gradient is one product too (no per-sample copy of the kernel).
 
 use super::init::{Fans, Init};
 use super::module::Module;
@@ -40,8 +44,8 @@ impl Default for ConvGeometry {
     }
 }
 
-/// Row-major positions in a `[_, w_full]` image of the `(u, v, i, j)` patch entries
-/// `(s·i + u, s·j + v)`, in the order `u, v, i, j`.
+/// Row-major positions in a `[_, w_full]` image of the patch entries `(s·i + u, s·j + v)`, in
+/// the order `i, j, u, v` (output pixel major, kernel offset minor).
 fn patch_indices(
     kh: usize,
     kw: usize,
@@ -51,10 +55,10 @@ fn patch_indices(
     w_full: usize,
 ) -> Vec<usize> {
     let mut idx = Vec::with_capacity(kh * kw * oh * ow);
-    for u in 0..kh {
-        for v in 0..kw {
-            for i in 0..oh {
-                for j in 0..ow {
+    for i in 0..oh {
+        for j in 0..ow {
+            for u in 0..kh {
+                for v in 0..kw {
                     idx.push((s * i + u) * w_full + s * j + v);
                 }
             }
@@ -95,14 +99,19 @@ pub fn conv2d<'t>(x: Var<'t>, w: Var<'t>, b: Option<Var<'t>>, g: ConvGeometry) -
     } else {
         x
     };
+    // Channels last, so that each gathered patch entry is a contiguous run of C values and the
+    // patches [N, OH·OW, k_h·k_w·C] multiply one kernel matrix [k_h·k_w·C, O] (no batching of
+    // the kernel).
     let idx = patch_indices(kh, kw, oh, ow, g.stride, wp);
     let cols = xp
         .reshape(&[n, c, hp * wp])
-        .gather(2, &idx)
-        .reshape(&[n, c * kh * kw, oh * ow]);
-    let y = w
-        .reshape(&[o, c * kh * kw])
-        .matmul(cols)
+        .permute(&[0, 2, 1])
+        .gather(1, &idx)
+        .reshape(&[n, oh * ow, kh * kw * c]);
+    let kernel = w.permute(&[2, 3, 1, 0]).reshape(&[kh * kw * c, o]);
+    let y = cols
+        .matmul(kernel)
+        .permute(&[0, 2, 1])
         .reshape(&[n, o, oh, ow]);
     match b {
         Some(b) => y + b.reshape(&[o, 1, 1]),
@@ -147,13 +156,19 @@ pub fn conv_transpose2d<'t>(
         g.padding,
         sx.as_slice()
     );
-    let cols = w
-        .reshape(&[c, o * kh * kw])
-        .t()
-        .matmul(x.reshape(&[n, c, h * wd]))
-        .reshape(&[n, o, kh * kw * h * wd]);
+    // Channels last: [N, H·W, C] · [C, k_h·k_w·O] gives, per input pixel, its k_h·k_w·O
+    // contributions, which are scatter-added as runs of O values into [N, H_f·W_f, O].
+    let kernel = w.permute(&[0, 2, 3, 1]).reshape(&[c, kh * kw * o]);
+    let cols = x
+        .reshape(&[n, c, h * wd])
+        .permute(&[0, 2, 1])
+        .matmul(kernel)
+        .reshape(&[n, h * wd * kh * kw, o]);
     let idx = patch_indices(kh, kw, h, wd, g.stride, wf);
-    let full = cols.scatter_add(2, &idx, hf * wf).reshape(&[n, o, hf, wf]);
+    let full = cols
+        .scatter_add(1, &idx, hf * wf)
+        .permute(&[0, 2, 1])
+        .reshape(&[n, o, hf, wf]);
     let y = if g.padding > 0 {
         full.slice(2, g.padding..hf - g.padding)
             .slice(3, g.padding..wf - g.padding)
