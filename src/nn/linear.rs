@@ -12,7 +12,7 @@ use crate::autodiff::Var;
 pub struct Linear {
     /// `W`, `[in, out]`, named `{prefix}.weight`.
     pub weight: ParamId,
-    /// `b`, `[out]`, named `{prefix}.bias` (absent for a layer built without bias).
+    /// `b`, `[out]`, named `{prefix}.bias`; set to `None` for a layer without bias.
     pub bias: Option<ParamId>,
     /// The activation applied after the affine map.
     pub activation: Activation,
