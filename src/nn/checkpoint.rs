@@ -20,7 +20,7 @@
 //! crash leaves either the old file or the new one.
 //!
 //! Parameters are stored as `param:{name}`, optimiser state as `optim:{kind}:…`
-//! ([`Optimizer::save_state`](crate::optim::Optimizer::save_state)), the step as `meta:step`.
+//! ([`Optimizer::save_state`]), the step as `meta:step`.
 
 use super::params::ParamStore;
 use crate::error::{Error, Result};

@@ -29,15 +29,15 @@
 //! # assert!(last < 0.1 * first.unwrap());
 //! ```
 
-mod checkpoint;
-mod conv;
-mod fourier;
-mod init;
-mod linear;
-mod mlp;
-mod module;
-mod params;
-mod train;
+pub mod checkpoint;
+pub mod conv;
+pub mod fourier;
+pub mod init;
+pub mod linear;
+pub mod mlp;
+pub mod module;
+pub mod params;
+pub mod train;
 
 pub use checkpoint::{load_training, save_training, Checkpoint};
 pub use conv::{conv2d, conv_transpose2d, Conv2d, ConvGeometry, ConvTranspose2d};

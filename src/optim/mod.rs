@@ -2,7 +2,7 @@
 //!
 //! First-order methods implement [`Optimizer`]: `step(store, grads)` updates the parameters
 //! named in `grads` (so a frozen or unselected group is left alone) and keeps per-parameter state
-//! (moments, momentum buffers, step counts) that a [`Checkpoint`](crate::nn::Checkpoint) saves
+//! (moments, momentum buffers, step counts) that a [`Checkpoint`] saves
 //! and restores exactly. Defaults follow PyTorch where it has the method.
 //!
 //! * [`Sgd`] — momentum, dampening, Nesterov, weight decay;
@@ -13,14 +13,14 @@
 //! * [`ExtraGradient`] — extrapolation steps for min–max games;
 //! * [`Schedule`] — learning-rate schedules; [`clip_grad_norm`], [`clip_grad_value`].
 
-mod adam;
-mod clip;
-mod extragradient;
-mod lbfgs;
+pub mod adam;
+pub mod clip;
+pub mod extragradient;
+pub mod lbfgs;
 mod line_search;
-mod rmsprop;
-mod schedule;
-mod sgd;
+pub mod rmsprop;
+pub mod schedule;
+pub mod sgd;
 mod state;
 
 pub use adam::{Adam, AdamConfig};
