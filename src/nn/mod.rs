@@ -16,11 +16,13 @@
 //! let y = x.map(|v| v * v);
 //! let mut first = None;
 //! for _ in 0..300 {
-//!     let tape = Tape::new();
-//!     let p = store.bind(&tape);
-//!     let loss = net.forward(&p, tape.constant(x.clone())).mse(tape.constant(y.clone()));
-//!     let grads = p.gradients(loss);
-//!     first.get_or_insert(loss.item());
+//!     let grads = {
+//!         let tape = Tape::new();
+//!         let p = store.bind(&tape);
+//!         let loss = net.forward(&p, tape.constant(x.clone())).mse(tape.constant(y.clone()));
+//!         first.get_or_insert(loss.item());
+//!         p.gradients(loss)
+//!     }; // the tape is dropped here, so the update writes into the parameters in place
 //!     opt.step(&mut store, &grads).unwrap();
 //! }
 //! # let tape = Tape::new();
