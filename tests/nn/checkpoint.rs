@@ -185,3 +185,81 @@ fn resuming_from_a_checkpoint_is_bit_for_bit_identical() {
         assert_eq!(bits(a), bits(b));
     }
 }
+
+#[test]
+fn every_optimiser_state_round_trips_exactly() {
+    use physgrad::optim::{Sgd, SgdConfig};
+    let makers: Vec<fn() -> Box<dyn Optimizer>> = vec![
+        || {
+            Box::new(Sgd::new(SgdConfig {
+                lr: 0.1,
+                momentum: 0.9,
+                nesterov: true,
+                ..SgdConfig::default()
+            }))
+        },
+        || Box::new(Adam::new(AdamConfig::default())),
+        || {
+            Box::new(RmsProp::new(RmsPropConfig {
+                centered: true,
+                momentum: 0.5,
+                ..RmsPropConfig::default()
+            }))
+        },
+    ];
+    for make in makers {
+        let mut store = sample_store();
+        let mut opt = make();
+        train(&mut store, opt.as_mut(), 3);
+        let mut ckpt = Checkpoint::new();
+        ckpt.insert_params(&store);
+        opt.save_state(&store, &mut ckpt);
+        let bytes = ckpt.to_bytes();
+        let back = Checkpoint::from_bytes(&bytes, std::path::Path::new("mem")).unwrap();
+        let mut store2 = sample_store();
+        back.load_params(&mut store2).unwrap();
+        let mut opt2 = make();
+        opt2.load_state(&store2, &back).unwrap();
+        train(&mut store, opt.as_mut(), 4);
+        train(&mut store2, opt2.as_mut(), 4);
+        for (a, b) in store.values().iter().zip(store2.values()) {
+            assert!(a
+                .data()
+                .iter()
+                .zip(b.data())
+                .all(|(x, y)| x.to_bits() == y.to_bits()));
+        }
+    }
+}
+
+#[test]
+fn lbfgs_memory_round_trips_and_resumes_identically() {
+    use physgrad::optim::{Lbfgs, LbfgsConfig};
+    let f = |v: &[f64]| -> physgrad::Result<(f64, Vec<f64>)> {
+        let (x, y) = (v[0], v[1]);
+        let r = y - x * x;
+        Ok((
+            (1.0 - x).powi(2) + 100.0 * r * r,
+            vec![-2.0 * (1.0 - x) - 400.0 * x * r, 200.0 * r],
+        ))
+    };
+    let short = LbfgsConfig {
+        max_iter: 6,
+        ..LbfgsConfig::default()
+    };
+    let mut a = Lbfgs::new(short.clone());
+    let mut xa = [-1.2, 1.0];
+    assert!(a.minimize(&mut xa, f).is_err());
+    let mut ckpt = Checkpoint::new();
+    a.save_state(&mut ckpt);
+    let mut b = Lbfgs::new(short);
+    b.load_state(&ckpt).unwrap();
+    let mut xb = xa;
+    let ra = a.minimize(&mut xa, f);
+    let rb = b.minimize(&mut xb, f);
+    assert_eq!(xa.map(f64::to_bits), xb.map(f64::to_bits));
+    assert_eq!(format!("{ra:?}"), format!("{rb:?}"));
+    let mut bad = Checkpoint::new();
+    bad.insert("optim:lbfgs:pairs", Tensor::scalar(2.0));
+    assert!(Lbfgs::new(LbfgsConfig::default()).load_state(&bad).is_err());
+}
