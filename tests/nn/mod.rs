@@ -2,6 +2,7 @@
 
 mod checkpoint;
 mod conv;
+mod example;
 mod layers;
 mod optim;
 mod training;
