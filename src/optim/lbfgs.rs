@@ -82,6 +82,18 @@ pub struct Lbfgs {
 
 use super::line_search::{dot, Point};
 
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+}
+
+fn not_converged(op: &str, r: &LbfgsReport) -> Error {
+    Error::NotConverged {
+        op: op.into(),
+        iterations: r.iterations,
+        residual: r.grad_norm,
+    }
+}
+
 impl Lbfgs {
     /// An optimiser with the given settings.
     pub fn new(config: LbfgsConfig) -> Lbfgs {
@@ -123,15 +135,8 @@ impl Lbfgs {
         };
         for it in 0..self.config.max_iter {
             let pg = self.projected_gradient(&cur);
-            let gnorm = pg.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-            if gnorm <= self.config.gtol {
-                x.copy_from_slice(&cur.x);
-                return Ok(LbfgsReport {
-                    iterations: it,
-                    evaluations: evals,
-                    f: cur.f,
-                    grad_norm: gnorm,
-                });
+            if max_abs(&pg) <= self.config.gtol {
+                return Ok(self.finish(x, &cur, it, evals));
             }
             let d = self.direction(&pg);
             let next = if self.bounded() {
@@ -140,41 +145,36 @@ impl Lbfgs {
                 self.wolfe_search(&cur, &d, it == 0, &mut f, &mut evals)?
             };
             let Some(next) = next else {
-                x.copy_from_slice(&cur.x);
-                return Err(Error::NotConverged {
-                    op: "lbfgs (line search)".into(),
-                    iterations: it,
-                    residual: gnorm,
-                });
+                let report = self.finish(x, &cur, it, evals);
+                return Err(not_converged("lbfgs (line search)", &report));
             };
             self.remember(&cur, &next);
-            let stalled =
-                cur.f - next.f <= self.config.ftol * cur.f.abs().max(next.f.abs()).max(1.0);
+            let scale = cur.f.abs().max(next.f.abs()).max(1.0);
+            let stalled = self.config.ftol > 0.0 && cur.f - next.f <= self.config.ftol * scale;
             cur = next;
-            if self.config.ftol > 0.0 && stalled {
-                x.copy_from_slice(&cur.x);
-                let gnorm = self
-                    .projected_gradient(&cur)
-                    .iter()
-                    .fold(0.0f64, |m, v| m.max(v.abs()));
-                return Ok(LbfgsReport {
-                    iterations: it + 1,
-                    evaluations: evals,
-                    f: cur.f,
-                    grad_norm: gnorm,
-                });
+            if stalled {
+                return Ok(self.finish(x, &cur, it + 1, evals));
             }
         }
-        x.copy_from_slice(&cur.x);
-        let residual = self
-            .projected_gradient(&cur)
-            .iter()
-            .fold(0.0f64, |m, v| m.max(v.abs()));
-        Err(Error::NotConverged {
-            op: "lbfgs".into(),
-            iterations: self.config.max_iter,
-            residual,
-        })
+        let report = self.finish(x, &cur, self.config.max_iter, evals);
+        Err(not_converged("lbfgs", &report))
+    }
+
+    /// Copies the point into `x` and describes it.
+    fn finish(
+        &self,
+        x: &mut [f64],
+        p: &Point,
+        iterations: usize,
+        evaluations: usize,
+    ) -> LbfgsReport {
+        x.copy_from_slice(&p.x);
+        LbfgsReport {
+            iterations,
+            evaluations,
+            f: p.f,
+            grad_norm: max_abs(&self.projected_gradient(p)),
+        }
     }
 
     /// Minimises over the parameters `ids` of a store; `f(store)` returns the loss and the

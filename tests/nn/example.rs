@@ -8,7 +8,12 @@ mod fourier_field;
 fn fourier_field_example_trains_logs_and_reloads_its_best_checkpoint() {
     let dir = std::env::temp_dir().join(format!("physgrad-fourier-field-{}", std::process::id()));
     let s = fourier_field::run(200, &dir, true).unwrap();
-    assert!(s.best_val < 0.4 * s.first_val, "{} → {}", s.first_val, s.best_val);
+    assert!(
+        s.best_val < 0.4 * s.first_val,
+        "{} → {}",
+        s.first_val,
+        s.best_val
+    );
     assert_eq!(s.reloaded_val, s.best_val);
     assert_eq!(s.rows, 8);
     let csv = std::fs::read_to_string(dir.join("loss.csv")).unwrap();
