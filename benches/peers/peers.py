@@ -16,12 +16,14 @@ The workloads mirror benches/workloads.rs exactly:
 
 Prints one JSON line per (library, workload):
   {"lib", "workload", "median_us", "samples", "threads", "version"}
+Set PHYSGRAD_TORCH_THREADS=n to fix PyTorch's intra-op thread count (default: library default).
 Timing: warm-up, then blocks of calls of ~10 ms each until at least 20 blocks and 0.5 s; the
 median over blocks of the time per call.
 """
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -72,6 +74,10 @@ def run_torch(quick):
     import torch
 
     torch.set_default_dtype(torch.float64)
+    if os.environ.get("PHYSGRAD_TORCH_THREADS"):
+        # On a shared machine PyTorch's worker threads can stall at barriers when another process
+        # holds a core; one thread gives a steadier (and for small workloads fairer) baseline.
+        torch.set_num_threads(int(os.environ["PHYSGRAD_TORCH_THREADS"]))
     threads = torch.get_num_threads()
     version = torch.__version__
     rng = np.random.default_rng(0)
