@@ -368,3 +368,26 @@ fn clipping_by_norm_and_value() {
     assert_eq!(g.tensors[0].data(), &[0.5, 0.0]);
     assert_eq!(g.tensors[1].item(), 0.5);
 }
+
+#[test]
+fn lbfgs_and_extragradient_also_minimise_the_convex_quadratic() {
+    let mut store = ParamStore::new(0);
+    let id = store.add_tensor("p", Tensor::full(&[6], 2.0));
+    let f0 = quadratic(&store, id).0;
+    let mut eg_store = store.clone();
+    let report = Lbfgs::new(LbfgsConfig::default())
+        .minimize_store(&mut store, &[id], |s| {
+            let (f, g) = quadratic(s, id);
+            Ok((f, g.tensors[0].data().to_vec()))
+        })
+        .unwrap();
+    assert!(report.f < 1e-20 * f0, "{report:?}");
+    // With exact line searches BFGS would finish a 6-variable quadratic in 6 steps; with the
+    // Wolfe steps it accepts it still needs only a few more.
+    assert!(report.iterations <= 20, "{report:?}");
+    let mut eg = ExtraGradient::new(ExtraGradientConfig { lr: 0.1 });
+    for _ in 0..300 {
+        eg.step(&mut eg_store, |s| Ok(quadratic(s, id).1)).unwrap();
+    }
+    assert!(quadratic(&eg_store, id).0 < 1e-6 * f0);
+}
