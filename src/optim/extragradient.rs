@@ -98,6 +98,7 @@ impl ExtraGradient {
     pub fn load_state(&mut self, ckpt: &Checkpoint) -> Result<()> {
         let lr = ckpt
             .get("optim:extragradient:lr")
+            .filter(|t| t.len() == 1)
             .ok_or_else(|| Error::InvalidInput {
                 op: "extragradient load_state".into(),
                 detail: "missing optim:extragradient:lr".into(),

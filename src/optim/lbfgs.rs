@@ -230,7 +230,8 @@ impl Lbfgs {
         };
         let n = ckpt
             .get("optim:lbfgs:pairs")
-            .ok_or_else(|| bad("missing optim:lbfgs:pairs".into()))?
+            .filter(|t| t.len() == 1)
+            .ok_or_else(|| bad("missing or malformed optim:lbfgs:pairs".into()))?
             .item() as usize;
         let mut pairs = VecDeque::new();
         for k in 0..n {

@@ -81,6 +81,9 @@ impl Slots {
             let Some(step) = ckpt.get(&self.key(name, "step")) else {
                 continue;
             };
+            if step.len() != 1 {
+                return Err(bad(format!("the step count of {name} is not a scalar")));
+            }
             used += 1;
             let shape = store.get(id).shape();
             let mut bufs = Vec::new();

@@ -263,3 +263,27 @@ fn lbfgs_memory_round_trips_and_resumes_identically() {
     bad.insert("optim:lbfgs:pairs", Tensor::scalar(2.0));
     assert!(Lbfgs::new(LbfgsConfig::default()).load_state(&bad).is_err());
 }
+
+#[test]
+fn malformed_optimiser_entries_are_errors_not_panics() {
+    let store = sample_store();
+    let mut ckpt = Checkpoint::new();
+    let mut opt = Adam::new(AdamConfig::default());
+    let name = store.name(store.ids().next().unwrap()).to_string();
+    ckpt.insert("optim:adam:lr", Tensor::scalar(1e-3));
+    ckpt.insert(&format!("optim:adam:{name}:step"), Tensor::zeros(&[2]));
+    assert!(matches!(
+        opt.load_state(&store, &ckpt),
+        Err(Error::InvalidInput { .. })
+    ));
+    let mut ckpt = Checkpoint::new();
+    ckpt.insert("optim:adam:lr", Tensor::zeros(&[3]));
+    assert!(opt.load_state(&store, &ckpt).is_err());
+    let mut ckpt = Checkpoint::new();
+    ckpt.insert("optim:adam:lr", Tensor::scalar(1e-3));
+    ckpt.insert("optim:adam:nobody:step", Tensor::scalar(1.0));
+    assert!(
+        opt.load_state(&store, &ckpt).is_err(),
+        "state for an unknown parameter"
+    );
+}
