@@ -9,6 +9,7 @@
 
 use super::init::{param_seed, Fans, Init};
 use crate::autodiff::{Tape, Var};
+use crate::optim::Optimizer;
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 
@@ -210,6 +211,47 @@ impl ParamStore {
             }
         }
         Bound { vars, trainable }
+    }
+
+    /// One training step: binds the store to a fresh tape, builds the loss with `loss`, takes
+    /// the gradients of the trainable parameters, drops the tape and lets `opt` update the
+    /// store. Returns the loss value.
+    ///
+    /// ```
+    /// use physgrad::nn::{MlpConfig, Module, ParamStore};
+    /// use physgrad::optim::{Sgd, SgdConfig};
+    /// use physgrad::Tensor;
+    ///
+    /// let mut store = ParamStore::new(1);
+    /// let net = MlpConfig::new(&[2, 8, 1]).build(&mut store, "net");
+    /// let (x, y) = (Tensor::randn(&[16, 2], 0), Tensor::randn(&[16, 1], 1));
+    /// let mut opt = Sgd::new(SgdConfig { lr: 0.05, ..SgdConfig::default() });
+    /// let first = store.step(&mut opt, |tape, p| {
+    ///     net.forward(p, tape.constant(x.clone())).mse(tape.constant(y.clone()))
+    /// }).unwrap();
+    /// # let mut last = first;
+    /// # for _ in 0..50 {
+    /// #     last = store.step(&mut opt, |tape, p| {
+    /// #         net.forward(p, tape.constant(x.clone())).mse(tape.constant(y.clone()))
+    /// #     }).unwrap();
+    /// # }
+    /// # assert!(last < first);
+    /// ```
+    ///
+    /// # Errors
+    /// `NonFinite` if the loss is NaN or infinite (nothing is updated), or the optimiser's error.
+    pub fn step<F>(&mut self, opt: &mut dyn Optimizer, loss: F) -> crate::Result<f64>
+    where
+        F: for<'t> FnOnce(&'t Tape, &Bound<'t>) -> Var<'t>,
+    {
+        let (value, grads) = {
+            let tape = Tape::new();
+            let p = self.bind(&tape);
+            let l = loss(&tape, &p).check_finite("loss")?;
+            (l.value().sum_all(), p.gradients(l))
+        };
+        opt.step(self, &grads)?;
+        Ok(value)
     }
 
     /// Flattens the given parameters into one vector (in the order of `ids`).

@@ -218,3 +218,46 @@ fn best_tracker_keeps_the_lowest_validation_checkpoint() {
     assert_eq!(c.get("param:w").unwrap().item(), 2.0);
     assert!(best.observe(9, f64::NAN, &store, &opt).is_err());
 }
+
+#[test]
+fn store_step_equals_the_explicit_loop_and_refuses_non_finite_losses() {
+    let build = || {
+        let mut s = ParamStore::new(3);
+        let net = MlpConfig::new(&[2, 6, 1]).build(&mut s, "n");
+        (s, net)
+    };
+    let (x, y) = (Tensor::randn(&[8, 2], 0), Tensor::randn(&[8, 1], 1));
+    let (mut a, net) = build();
+    let (mut b, _) = build();
+    let mut oa = Adam::new(AdamConfig::default());
+    let mut ob = Adam::new(AdamConfig::default());
+    for _ in 0..5 {
+        let la = a
+            .step(&mut oa, |tape, p| {
+                net.forward(p, tape.constant(x.clone()))
+                    .mse(tape.constant(y.clone()))
+            })
+            .unwrap();
+        let (lb, g) = {
+            let tape = Tape::new();
+            let p = b.bind(&tape);
+            let l = net
+                .forward(&p, tape.constant(x.clone()))
+                .mse(tape.constant(y.clone()));
+            (l.item(), p.gradients(l))
+        };
+        ob.step(&mut b, &g).unwrap();
+        assert_eq!(la.to_bits(), lb.to_bits());
+    }
+    for (u, v) in a.values().iter().zip(b.values()) {
+        assert_eq!(u.data(), v.data());
+    }
+    let before = a.clone();
+    let err = a.step(&mut oa, |tape, p| {
+        net.forward(p, tape.constant(x.clone())).sum() * f64::NAN
+    });
+    assert!(matches!(err, Err(physgrad::Error::NonFinite { .. })));
+    for (u, v) in a.values().iter().zip(before.values()) {
+        assert_eq!(u.data(), v.data());
+    }
+}
