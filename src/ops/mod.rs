@@ -39,8 +39,8 @@
 //!
 //! Compositions (no derivative code): `sum`, `sum_axes`, `mean`, `mean_axes`, `max`, `powf`,
 //! `square`, `sigmoid`, `softplus`, `relu`, `leaky_relu`, `silu`, `logsumexp`, `softmax`, `mse`,
-//! `norm`, `dot`, `t`, `flatten`, `gelu` (`½x(1 + erf(x/√2))`), and the matmul conveniences (rank-1 operands, batch
-//! broadcasting).
+//! `norm`, `dot`, `t`, `flatten`, `gelu` (`½x(1 + erf(x/√2))`), and the matmul conveniences
+//! (rank-1 operands, batch broadcasting).
 
 mod arith;
 mod compare;
