@@ -227,3 +227,25 @@ fn gradient_penalty_through_a_bound_critic_passes_gradcheck() {
     assert_eq!(g.ids.len(), store.len());
     assert!(g.norm() > 0.0);
 }
+
+#[test]
+fn fourier_embedding_is_sin_and_cos_of_frequency_times_time_plus_phase() {
+    let mut store = ParamStore::new(0);
+    let emb = physgrad::nn::FourierEmbedding::new(&mut store, "t", 3);
+    assert_eq!(emb.freqs.len(), 3);
+    assert!((emb.freqs.data()[1] - 50.05).abs() < 1e-12 && emb.freqs.data()[2] == 100.0);
+    let phase = store.get(emb.phase).data().to_vec();
+    let tape = Tape::new();
+    let e = emb.forward(
+        &store.bind(&tape),
+        tape.constant(Tensor::from_vec(vec![0.3, -1.0], &[2, 1])),
+    );
+    assert_eq!(e.shape().as_slice(), &[2, 6]);
+    for (row, t) in [0.3, -1.0].into_iter().enumerate() {
+        for (k, (&c, &phi)) in emb.freqs.data().iter().zip(&phase).enumerate() {
+            let arg = t * c + phi;
+            assert!((e.value().at(&[row, k]) - arg.sin()).abs() < 1e-15);
+            assert!((e.value().at(&[row, 3 + k]) - arg.cos()).abs() < 1e-15);
+        }
+    }
+}
