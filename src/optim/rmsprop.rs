@@ -67,22 +67,7 @@ impl Optimizer for RmsProp {
             let [s, ga, b] = &mut e.bufs[..] else {
                 unreachable!("rmsprop keeps three buffers")
             };
-            for (i, (pi, &gi)) in p.iter_mut().zip(g.data()).enumerate() {
-                let gi = gi + c.weight_decay * *pi;
-                s[i] = c.alpha * s[i] + (1.0 - c.alpha) * gi * gi;
-                let r = if c.centered {
-                    ga[i] += (1.0 - c.alpha) * (gi - ga[i]);
-                    (s[i] - ga[i] * ga[i]).sqrt() + c.eps
-                } else {
-                    s[i].sqrt() + c.eps
-                };
-                if c.momentum > 0.0 {
-                    b[i] = c.momentum * b[i] + gi / r;
-                    *pi -= c.lr * b[i];
-                } else {
-                    *pi -= c.lr * (gi / r);
-                }
-            }
+            update(p, g.data(), [s, ga, b], c);
         }
         Ok(())
     }
@@ -102,5 +87,45 @@ impl Optimizer for RmsProp {
     fn load_state(&mut self, store: &ParamStore, ckpt: &Checkpoint) -> Result<()> {
         self.config.lr = self.state.load(store, ckpt)?;
         Ok(())
+    }
+}
+
+/// The elementwise update, in 256-bit vectors where the CPU has AVX (same arithmetic, so the
+/// same bits, as the portable loop).
+fn update(p: &mut [f64], g: &[f64], bufs: [&mut Vec<f64>; 3], c: &RmsPropConfig) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx") {
+        // SAFETY: the CPU supports AVX (checked just above).
+        return unsafe { update_avx(p, g, bufs, c) };
+    }
+    update_portable(p, g, bufs, c)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx")]
+fn update_avx(p: &mut [f64], g: &[f64], bufs: [&mut Vec<f64>; 3], c: &RmsPropConfig) {
+    update_portable(p, g, bufs, c)
+}
+
+#[inline(always)]
+fn update_portable(p: &mut [f64], g: &[f64], bufs: [&mut Vec<f64>; 3], c: &RmsPropConfig) {
+    let n = p.len();
+    let [s, ga, b] = bufs;
+    let (g, s, ga, b) = (&g[..n], &mut s[..n], &mut ga[..n], &mut b[..n]);
+    for i in 0..n {
+        let gi = g[i] + c.weight_decay * p[i];
+        s[i] = c.alpha * s[i] + (1.0 - c.alpha) * gi * gi;
+        let r = if c.centered {
+            ga[i] += (1.0 - c.alpha) * (gi - ga[i]);
+            (s[i] - ga[i] * ga[i]).sqrt() + c.eps
+        } else {
+            s[i].sqrt() + c.eps
+        };
+        if c.momentum > 0.0 {
+            b[i] = c.momentum * b[i] + gi / r;
+            p[i] -= c.lr * b[i];
+        } else {
+            p[i] -= c.lr * (gi / r);
+        }
     }
 }
