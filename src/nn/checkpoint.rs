@@ -331,7 +331,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// Saves parameters, optimiser state and the step count to `path` (atomically).
+/// A checkpoint holding the parameters, the optimiser state and the step count; add your own
+/// entries (a data-shuffling seed, say) with [`Checkpoint::insert`] before saving.
+pub fn training_checkpoint(store: &ParamStore, opt: &dyn Optimizer, step: u64) -> Checkpoint {
+    let mut ckpt = Checkpoint::new();
+    ckpt.insert("meta:step", Tensor::scalar(step as f64));
+    ckpt.insert_params(store);
+    opt.save_state(store, &mut ckpt);
+    ckpt
+}
+
+/// Restores parameters and optimiser state from a checkpoint made by [`training_checkpoint`]
+/// and returns the step count; all or nothing.
+///
+/// # Errors
+/// `InvalidInput` for a missing step, mismatched names/shapes or missing optimiser state; store
+/// and optimiser are unchanged then.
+pub fn restore_training(
+    ckpt: &Checkpoint,
+    store: &mut ParamStore,
+    opt: &mut dyn Optimizer,
+) -> Result<u64> {
+    let step = ckpt
+        .get("meta:step")
+        .filter(|t| t.len() == 1)
+        .ok_or_else(|| Error::InvalidInput {
+            op: "restore_training".into(),
+            detail: "missing meta:step".into(),
+        })?
+        .item() as u64;
+    let values = ckpt.params_for(store)?;
+    opt.load_state(store, ckpt)?;
+    for (id, v) in store.ids().collect::<Vec<_>>().into_iter().zip(values) {
+        store.set(id, v);
+    }
+    Ok(step)
+}
+
+/// Saves [`training_checkpoint`] to `path` (atomically).
 ///
 /// # Errors
 /// `Io` if writing fails.
@@ -341,15 +378,10 @@ pub fn save_training(
     opt: &dyn Optimizer,
     step: u64,
 ) -> Result<()> {
-    let mut ckpt = Checkpoint::new();
-    ckpt.insert("meta:step", Tensor::scalar(step as f64));
-    ckpt.insert_params(store);
-    opt.save_state(store, &mut ckpt);
-    ckpt.save(path)
+    training_checkpoint(store, opt, step).save(path)
 }
 
-/// Restores what [`save_training`] wrote and returns the step count. Either everything is
-/// restored or nothing (store and optimiser unchanged).
+/// Loads `path` and [`restore_training`]s from it.
 ///
 /// # Errors
 /// `Io` if reading fails; `InvalidInput` for a corrupted file or mismatched names/shapes.
@@ -358,17 +390,5 @@ pub fn load_training(
     store: &mut ParamStore,
     opt: &mut dyn Optimizer,
 ) -> Result<u64> {
-    let path = path.as_ref();
-    let ckpt = Checkpoint::load(path)?;
-    let step = ckpt
-        .get("meta:step")
-        .filter(|t| t.len() == 1)
-        .ok_or_else(|| corrupt(path, "missing meta:step"))?
-        .item() as u64;
-    let values = ckpt.params_for(store)?;
-    opt.load_state(store, &ckpt)?;
-    for (id, v) in store.ids().collect::<Vec<_>>().into_iter().zip(values) {
-        store.set(id, v);
-    }
-    Ok(step)
+    restore_training(&Checkpoint::load(path)?, store, opt)
 }

@@ -41,7 +41,9 @@ pub mod module;
 pub mod params;
 pub mod train;
 
-pub use checkpoint::{load_training, save_training, Checkpoint};
+pub use checkpoint::{
+    load_training, restore_training, save_training, training_checkpoint, Checkpoint,
+};
 pub use conv::{conv2d, conv_transpose2d, Conv2d, ConvGeometry, ConvTranspose2d};
 pub use fourier::{FourierEmbedding, FourierMlp};
 pub use init::{param_seed, Fans, Init};

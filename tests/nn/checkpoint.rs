@@ -287,3 +287,21 @@ fn malformed_optimiser_entries_are_errors_not_panics() {
         "state for an unknown parameter"
     );
 }
+
+#[test]
+fn training_checkpoints_carry_extra_entries() {
+    use physgrad::nn::{restore_training, training_checkpoint};
+    let store = sample_store();
+    let opt = Adam::new(AdamConfig::default());
+    let mut ckpt = training_checkpoint(&store, &opt, 11);
+    ckpt.insert("data:seed", Tensor::scalar(1234.0));
+    let path = temp_dir("extra").join("e.ckpt");
+    ckpt.save(&path).unwrap();
+    let back = Checkpoint::load(&path).unwrap();
+    let mut store2 = ParamStore::new(77);
+    MlpConfig::new(&[3, 4, 2]).build(&mut store2, "net");
+    let mut opt2 = Adam::new(AdamConfig::default());
+    assert_eq!(restore_training(&back, &mut store2, &mut opt2).unwrap(), 11);
+    assert_eq!(back.get("data:seed").unwrap().item(), 1234.0);
+    assert_eq!(store2.values()[0].data(), store.values()[0].data());
+}
