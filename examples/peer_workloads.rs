@@ -2,6 +2,9 @@
 //! workload, in the format `benches/peers/compare.py` reads alongside PyTorch and JAX:
 //! `{"lib": "physgrad", "workload": …, "median_us": …, "samples": …, "threads": …, "version": …}`.
 //!
+//! Also one Adam training step of each MLP and a 64×64 transposed-convolution generator
+//! (`benches/nn_workloads.rs`).
+//!
 //! Run: `cargo run --release --example peer_workloads [-- --quick]`.
 
 use physgrad::{Tape, Tensor};
@@ -10,6 +13,9 @@ use std::time::{Duration, Instant};
 
 #[path = "../benches/workloads.rs"]
 mod workloads;
+
+#[path = "../benches/nn_workloads.rs"]
+mod nn_workloads;
 
 /// Median time per call in µs: blocks of calls sized to ~`block` each, at least `min_samples`
 /// blocks and at least `min_total` in all, after a warm-up.
@@ -96,4 +102,43 @@ fn main() {
         quick,
     );
     report("tape_overhead", (us / workloads::CHAIN_OPS as f64, n));
+    let mut small = nn_workloads::adam_small();
+    report(
+        "mlp_small_adam",
+        median_us(
+            || {
+                black_box(small.step());
+            },
+            quick,
+        ),
+    );
+    let mut large = nn_workloads::adam_large();
+    report(
+        "mlp_large_adam",
+        median_us(
+            || {
+                black_box(large.step());
+            },
+            quick,
+        ),
+    );
+    let gen = nn_workloads::Generator64::new(16);
+    report(
+        "gen64_fwd",
+        median_us(
+            || {
+                black_box(gen.forward());
+            },
+            quick,
+        ),
+    );
+    report(
+        "gen64_grad",
+        median_us(
+            || {
+                black_box(gen.gradient());
+            },
+            quick,
+        ),
+    );
 }

@@ -39,6 +39,9 @@
 //! * [`ops`] — the primitive table with every VJP, and compositions.
 //! * [`linalg`] — implicit solves (sparse, dense, tridiagonal, Newton) with adjoint VJPs.
 //! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
+//! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
+//!   utilities.
+//! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -46,7 +49,9 @@
 pub mod autodiff;
 pub mod error;
 pub mod linalg;
+pub mod nn;
 pub mod ops;
+pub mod optim;
 pub mod ot;
 pub mod tensor;
 pub mod testing;

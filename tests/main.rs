@@ -4,4 +4,5 @@
 
 mod core;
 mod linalg;
+mod nn;
 mod ot;

@@ -14,7 +14,8 @@ import sys
 
 BEGIN = "<!-- peers:begin -->"
 END = "<!-- peers:end -->"
-WORKLOADS = ["mlp_small_fwd", "mlp_small_grad", "mlp_large_fwd", "mlp_large_grad", "tape_overhead"]
+WORKLOADS = ["mlp_small_fwd", "mlp_small_grad", "mlp_large_fwd", "mlp_large_grad", "tape_overhead",
+             "mlp_small_adam", "mlp_large_adam", "gen64_fwd", "gen64_grad"]
 
 
 def run_json(cmd):

@@ -7,15 +7,23 @@ The workloads mirror benches/workloads.rs exactly:
   tape_overhead: 100 elementwise ops (x·1.0001 + 0.001, then sin x, repeated) on 4 elements,
                  then the gradient of the sum; reported per op.
 "grad" means loss and gradient with respect to every weight and bias.
+  mlp_{small,large}_adam: one Adam training step (forward, backward, update; lr 1e-3, PyTorch's
+                 defaults) of the same MLPs — torch.optim.Adam eagerly, and a jitted JAX step with
+                 the same update written out (no optax) — mirroring benches/nn_workloads.rs.
+  gen64_{fwd,grad}: a DCGAN-style 64×64 generator (z 32 → dense+ReLU → [64,4,4] → four 4×4
+                 transposed convolutions, stride 2, padding 1, 64→32→16→8→1 channels, ReLU between,
+                 tanh at the end), batch 16; "grad" is the gradient of mean(G(z)²). PyTorch only.
 
 Prints one JSON line per (library, workload):
   {"lib", "workload", "median_us", "samples", "threads", "version"}
+Set PHYSGRAD_TORCH_THREADS=n to fix PyTorch's intra-op thread count (default: library default).
 Timing: warm-up, then blocks of calls of ~10 ms each until at least 20 blocks and 0.5 s; the
 median over blocks of the time per call.
 """
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -66,6 +74,10 @@ def run_torch(quick):
     import torch
 
     torch.set_default_dtype(torch.float64)
+    if os.environ.get("PHYSGRAD_TORCH_THREADS"):
+        # On a shared machine PyTorch's worker threads can stall at barriers when another process
+        # holds a core; one thread gives a steadier (and for small workloads fairer) baseline.
+        torch.set_num_threads(int(os.environ["PHYSGRAD_TORCH_THREADS"]))
     threads = torch.get_num_threads()
     version = torch.__version__
     rng = np.random.default_rng(0)
@@ -96,6 +108,19 @@ def run_torch(quick):
         emit("torch", name + "_fwd", median_us(fwd, quick), threads, version)
         emit("torch", name + "_grad", median_us(grad, quick), threads, version)
 
+        opt = torch.optim.Adam(ps, lr=1e-3)
+
+        def adam_step():
+            opt.zero_grad(set_to_none=True)
+            l = loss()
+            l.backward()
+            opt.step()
+            return l.item()
+
+        emit("torch", name + "_adam", median_us(adam_step, quick), threads, version)
+
+    run_torch_generator(quick, threads, version)
+
     x0 = torch.tensor([0.1, 0.2, 0.3, 0.4])
 
     def chain():
@@ -111,6 +136,54 @@ def run_torch(quick):
 
     us, n = median_us(chain, quick)
     emit("torch", "tape_overhead", (us / CHAIN_OPS, n), threads, version)
+
+
+def run_torch_generator(quick, threads, version):
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    layers = [nn.Linear(32, 64 * 16), nn.ReLU(), nn.Unflatten(1, (64, 4, 4))]
+    chans = [64, 32, 16, 8, 1]
+    for i in range(4):
+        layers.append(nn.ConvTranspose2d(chans[i], chans[i + 1], 4, stride=2, padding=1))
+        layers.append(nn.ReLU() if i < 3 else nn.Tanh())
+    gen = nn.Sequential(*layers).double()
+    z = torch.randn(16, 32, dtype=torch.float64)
+    assert gen(z).shape == (16, 1, 64, 64)
+
+    def fwd():
+        with torch.no_grad():
+            return gen(z)
+
+    def grad():
+        gen.zero_grad(set_to_none=True)
+        l = gen(z).square().mean()
+        l.backward()
+        return l.item()
+
+    emit("torch", "gen64_fwd", median_us(fwd, quick), threads, version)
+    emit("torch", "gen64_grad", median_us(grad, quick), threads, version)
+
+
+def jax_adam_step(loss):
+    """A jitted Adam step (PyTorch's defaults, lr 1e-3) on a list of parameters."""
+    import jax
+    import jax.numpy as jnp
+
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 1e-3
+
+    def step(ps, ms, vs, t, x, y):
+        l, gs = jax.value_and_grad(loss)(ps, x, y)
+        t = t + 1
+        ms = [m + (1 - b1) * (g - m) for m, g in zip(ms, gs)]
+        vs = [b2 * v + (1 - b2) * g * g for v, g in zip(vs, gs)]
+        size = lr / (1 - b1 ** t)
+        bc2 = jnp.sqrt(1 - b2 ** t)
+        ps = [p - size * (m / (jnp.sqrt(v) / bc2 + eps)) for p, m, v in zip(ps, ms, vs)]
+        return ps, ms, vs, t, l
+
+    return jax.jit(step)
 
 
 def run_jax(quick):
@@ -141,6 +214,16 @@ def run_jax(quick):
         emit("jax-jit", name + "_fwd", median_us(lambda: fwd(ps, xj, yj).block_until_ready(), quick), threads, version)
         emit("jax-jit", name + "_grad",
              median_us(lambda: jax.block_until_ready(vg(ps, xj, yj)), quick), threads, version)
+
+        step = jax_adam_step(loss)
+        state = [ps, [jnp.zeros_like(p) for p in ps], [jnp.zeros_like(p) for p in ps], jnp.asarray(0.0)]
+
+        def adam_step():
+            ps_, ms_, vs_, t_, l = step(*state, xj, yj)
+            state[:] = [ps_, ms_, vs_, t_]
+            return l.block_until_ready()
+
+        emit("jax-jit", name + "_adam", median_us(adam_step, quick), threads, version)
 
     def chain(x):
         h = x

@@ -21,6 +21,7 @@
 //! | `tanh_backward` `g·(1−y²)` | fused | `ḡ·(1−y²)`, `−2·ḡ·g·y` |
 //! | `add_tanh` `tanh(h + b)` | fused, `b` broadcast to `h` | `h̄ = tanh_backward(g, y)`, `b̄ = h̄⇓` |
 //! | `sqrt` | | `g/(2y)` |
+//! | `erf` | series / continued fraction | `g·(2/√π)·exp(−a²)` |
 //! | `abs` | | `g·sign a` (0 at 0) |
 //! | `select(c, a, b)` | `c ≠ 0 ? a : b`, broadcast | `select(c, g, 0)⇓`, `select(c, 0, g)⇓` |
 //! | comparisons `gt ge lt le eq_mask` | `Tensor` masks | none (not differentiable) |
@@ -38,8 +39,8 @@
 //!
 //! Compositions (no derivative code): `sum`, `sum_axes`, `mean`, `mean_axes`, `max`, `powf`,
 //! `square`, `sigmoid`, `softplus`, `relu`, `leaky_relu`, `silu`, `logsumexp`, `softmax`, `mse`,
-//! `norm`, `dot`, `t`, `flatten`, and the matmul conveniences (rank-1 operands, batch
-//! broadcasting).
+//! `norm`, `dot`, `t`, `flatten`, `gelu` (`½x(1 + erf(x/√2))`), and the matmul conveniences
+//! (rank-1 operands, batch broadcasting).
 
 mod arith;
 mod compare;
@@ -48,3 +49,4 @@ mod elementwise;
 mod matmul;
 mod reduce;
 mod shape;
+mod special;
