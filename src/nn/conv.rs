@@ -224,19 +224,7 @@ impl Conv2d {
         geometry: ConvGeometry,
         init: Init,
     ) -> Conv2d {
-        let shape = [c_out, c_in, k, k];
-        let weight = store.add(
-            &format!("{prefix}.weight"),
-            &shape,
-            init,
-            Fans::conv(&shape),
-        );
-        let bias = store.add(
-            &format!("{prefix}.bias"),
-            &[c_out],
-            Init::Zeros,
-            Fans::conv(&shape),
-        );
+        let (weight, bias) = kernel_and_bias(store, prefix, [c_out, c_in, k, k], c_out, init);
         Conv2d {
             weight,
             bias,
@@ -294,19 +282,7 @@ impl ConvTranspose2d {
         geometry: ConvGeometry,
         init: Init,
     ) -> ConvTranspose2d {
-        let shape = [c_in, c_out, k, k];
-        let weight = store.add(
-            &format!("{prefix}.weight"),
-            &shape,
-            init,
-            Fans::conv(&shape),
-        );
-        let bias = store.add(
-            &format!("{prefix}.bias"),
-            &[c_out],
-            Init::Zeros,
-            Fans::conv(&shape),
-        );
+        let (weight, bias) = kernel_and_bias(store, prefix, [c_in, c_out, k, k], c_out, init);
         ConvTranspose2d {
             weight,
             bias,
@@ -319,4 +295,19 @@ impl Module for ConvTranspose2d {
     fn forward<'t>(&self, p: &Bound<'t>, x: Var<'t>) -> Var<'t> {
         conv_transpose2d(x, p.var(self.weight), Some(p.var(self.bias)), self.geometry)
     }
+}
+
+/// Adds `{prefix}.weight` (kernel of `shape`, initialised by `init` with the kernel's fans) and a
+/// zero `{prefix}.bias` of length `c_out`.
+fn kernel_and_bias(
+    store: &mut ParamStore,
+    prefix: &str,
+    shape: [usize; 4],
+    c_out: usize,
+    init: Init,
+) -> (ParamId, ParamId) {
+    let fans = Fans::conv(&shape);
+    let weight = store.add(&format!("{prefix}.weight"), &shape, init, fans);
+    let bias = store.add(&format!("{prefix}.bias"), &[c_out], Init::Zeros, fans);
+    (weight, bias)
 }
