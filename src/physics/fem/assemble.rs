@@ -1,0 +1,216 @@
+//! Differentiable assembly and solve of plane-stress Q4 elasticity on a [`RectMesh`].
+//!
+//! The global stiffness `K = Σ_e Σ_g c₀(e, g) K₀^g + c₁(e, g) K₁^g` (see [`super::q4`]) is
+//! recorded as tape ops of the material parameters: `c₀ = E/(1 − ν²)`, `c₁ = E ν/(1 − ν²)` per
+//! element (or Gauss point), one `matmul` with the fixed `[4, 64]` Gauss-point blocks, then a
+//! `gather`/`scatter_add` onto the values of a fixed [`SparsePattern`] holding the lower
+//! triangle of the free–free block. Fixed dofs are eliminated (homogeneous Dirichlet,
+//! `u = 0` there); the reduced matrix is symmetric positive definite once rigid motions are
+//! suppressed, and is solved by sparse Cholesky with the adjoint VJP.
+
+use super::mesh::RectMesh;
+use super::q4::{shape, split_stiffness};
+use crate::autodiff::Var;
+use crate::error::{Error, Result};
+use crate::linalg::{sparse_solve, Factorization, SparsePattern};
+use crate::tensor::Tensor;
+use std::collections::HashMap;
+
+const OP: &str = "Q4Elasticity";
+
+/// Plane-stress linear elasticity with Q4 elements, zero displacement on a set of fixed dofs.
+pub struct Q4Elasticity {
+    mesh: RectMesh,
+    /// Reduced index of each global dof, `None` when fixed.
+    reduced: Vec<Option<usize>>,
+    /// Global dof of each reduced index.
+    free: Vec<usize>,
+    pattern: SparsePattern,
+    /// `K₀^g`, `K₁^g` as `[4, 64]`.
+    k0: Tensor,
+    k1: Tensor,
+    /// Index into the `[elements · 64]` element values, and its pattern slot.
+    src: Vec<usize>,
+    slot: Vec<usize>,
+}
+
+impl Q4Elasticity {
+    /// Builds the pattern of the free–free stiffness block (lower triangle) and its symbolic
+    /// Cholesky analysis. `fixed` lists global dofs held at zero (duplicates allowed).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a dof out of range or when every dof is fixed.
+    pub fn new(mesh: RectMesh, fixed: &[usize]) -> Result<Self> {
+        let ndof = mesh.dofs();
+        let mut is_fixed = vec![false; ndof];
+        for &d in fixed {
+            if d >= ndof {
+                return Err(invalid(format!("fixed dof {d} ≥ {ndof}")));
+            }
+            is_fixed[d] = true;
+        }
+        let free: Vec<usize> = (0..ndof).filter(|&d| !is_fixed[d]).collect();
+        if free.is_empty() {
+            return Err(invalid("every dof is fixed".into()));
+        }
+        let mut reduced = vec![None; ndof];
+        for (r, &d) in free.iter().enumerate() {
+            reduced[d] = Some(r);
+        }
+        let mut slots: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut entries = Vec::new();
+        let (mut src, mut slot) = (Vec::new(), Vec::new());
+        for e in 0..mesh.elements() {
+            let dofs = mesh.element_dofs(e);
+            for p in 0..8 {
+                for q in 0..8 {
+                    let (Some(r), Some(c)) = (reduced[dofs[p]], reduced[dofs[q]]) else {
+                        continue;
+                    };
+                    if r < c {
+                        continue;
+                    }
+                    let s = *slots.entry((r, c)).or_insert_with(|| {
+                        entries.push((r, c));
+                        entries.len() - 1
+                    });
+                    src.push(e * 64 + p * 8 + q);
+                    slot.push(s);
+                }
+            }
+        }
+        let pattern = SparsePattern::new(free.len(), &entries, Factorization::Cholesky)?;
+        let (a, b) = mesh.element_size();
+        let (k0, k1) = split_stiffness(a, b);
+        let flat = |k: [[f64; 64]; 4]| Tensor::from_vec(k.concat(), &[4, 64]);
+        Ok(Q4Elasticity {
+            mesh,
+            reduced,
+            free,
+            pattern,
+            k0: flat(k0),
+            k1: flat(k1),
+            src,
+            slot,
+        })
+    }
+
+    /// The mesh.
+    pub fn mesh(&self) -> &RectMesh {
+        &self.mesh
+    }
+
+    /// The pattern of the reduced stiffness (free dofs in increasing global order; lower
+    /// triangle).
+    pub fn pattern(&self) -> &SparsePattern {
+        &self.pattern
+    }
+
+    /// Global dof of each reduced unknown.
+    pub fn free_dofs(&self) -> &[usize] {
+        &self.free
+    }
+
+    /// Values of the reduced stiffness on [`Self::pattern`] `[nnz]`, as tape ops of Young's
+    /// modulus `e` and Poisson's ratio `nu`: both `[elements]` (per element) or both
+    /// `[elements, 4]` (per Gauss point, in [`super::q4::gauss_points`] order).
+    ///
+    /// # Panics
+    /// If the shapes do not fit the mesh.
+    #[track_caller]
+    pub fn stiffness_values<'t>(&self, e: Var<'t>, nu: Var<'t>) -> Var<'t> {
+        let nel = self.mesh.elements();
+        let (se, sn) = (e.shape(), nu.shape());
+        assert!(
+            se == sn && (se.as_slice() == [nel] || se.as_slice() == [nel, 4]),
+            "{OP}: E {:?} and ν {:?} must both be [{nel}] or [{nel}, 4]",
+            se.as_slice(),
+            sn.as_slice()
+        );
+        let (e, nu) = if se.len() == 1 {
+            let per = |v: Var<'t>| v.reshape(&[nel, 1]).broadcast_to(&[nel, 4]);
+            (per(e), per(nu))
+        } else {
+            (e, nu)
+        };
+        let c0 = e / (1.0 - nu.square());
+        let c1 = c0 * nu;
+        let tape = e.tape();
+        let blocks =
+            c0.matmul(tape.constant(self.k0.clone())) + c1.matmul(tape.constant(self.k1.clone()));
+        blocks
+            .reshape(&[nel * 64])
+            .gather(0, &self.src)
+            .scatter_add(0, &self.slot, self.pattern.nnz())
+    }
+
+    /// Solves `K u = F` on the free dofs; returns the full displacement `[dofs]` (zero on the
+    /// fixed dofs). `load` `[dofs]` holds nodal forces (e.g. [`RectMesh::body_force`] plus
+    /// [`RectMesh::edge_traction`]); its entries on fixed dofs (reactions) are ignored.
+    /// Differentiable in `e`, `nu` (shapes as in [`Self::stiffness_values`]) and `load`.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for NaN/∞ parameters or loads; [`Error::InvalidInput`] for `E ≤ 0`
+    /// or `ν ∉ (−1, ½)`; [`Error::Singular`] when the constraints leave a rigid motion free.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the mesh.
+    #[track_caller]
+    pub fn solve<'t>(&self, e: Var<'t>, nu: Var<'t>, load: Var<'t>) -> Result<Var<'t>> {
+        let ndof = self.mesh.dofs();
+        assert_eq!(load.shape().as_slice(), [ndof], "{OP}: load shape");
+        let (ev, nv) = (e.value(), nu.value());
+        if ev.has_non_finite() || nv.has_non_finite() || load.value().has_non_finite() {
+            return Err(Error::NonFinite {
+                op: OP.into(),
+                what: "E, ν or the load".into(),
+            });
+        }
+        if ev.data().iter().any(|&x| x <= 0.0) || nv.data().iter().any(|&x| x <= -1.0 || x >= 0.5) {
+            return Err(invalid("need E > 0 and −1 < ν < ½".into()));
+        }
+        let values = self.stiffness_values(e, nu);
+        let rhs = load.gather(0, &self.free);
+        let u = sparse_solve(&self.pattern, values, rhs)?;
+        Ok(u.scatter_add(0, &self.free, ndof))
+    }
+
+    /// Whether global dof `d` is free.
+    pub fn is_free(&self, d: usize) -> bool {
+        self.reduced[d].is_some()
+    }
+}
+
+/// Displacement `(uₓ, uᵧ)` `[2]` of one node of a full displacement vector `u` `[dofs]`.
+///
+/// # Panics
+/// If the node is out of range.
+pub fn node_displacement<'t>(mesh: &RectMesh, u: Var<'t>, node: usize) -> Var<'t> {
+    assert!(
+        node < mesh.nodes(),
+        "node_displacement: node {node} ≥ {}",
+        mesh.nodes()
+    );
+    u.gather(0, &[2 * node, 2 * node + 1])
+}
+
+/// Displacement `(uₓ, uᵧ)` `[2]` at a point by bilinear interpolation in its element,
+/// `u(x, y) = Σ_a N_a(ξ, η) u_a`.
+///
+/// # Errors
+/// [`Error::InvalidInput`] if the point is outside the mesh.
+pub fn point_displacement<'t>(mesh: &RectMesh, u: Var<'t>, x: f64, y: f64) -> Result<Var<'t>> {
+    let (e, xi, eta) = mesh.locate(x, y)?;
+    let dofs = mesh.element_dofs(e);
+    let n = shape(xi, eta);
+    let w: Vec<f64> = (0..8).map(|k| n[k / 2]).collect();
+    let w = u.tape().constant(Tensor::from_vec(w, &[4, 2]));
+    Ok((u.gather(0, &dofs).reshape(&[4, 2]) * w).sum_axes(&[0], false))
+}
+
+fn invalid(detail: String) -> Error {
+    Error::InvalidInput {
+        op: OP.into(),
+        detail,
+    }
+}
