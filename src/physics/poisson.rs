@@ -150,20 +150,8 @@ impl Poisson2d {
                 detail: "the grid needs at least one interior node".into(),
             });
         }
-        let nx = m * (m + 1);
         let node = |i: usize, j: usize| j * m + i;
-        // Faces as (face index, node p (left/below, in padded coordinates), node q).
-        let mut faces = Vec::with_capacity(2 * nx);
-        for j in 0..m {
-            for i in 0..=m {
-                faces.push((j * (m + 1) + i, (i, j + 1), (i + 1, j + 1)));
-            }
-        }
-        for j in 0..=m {
-            for i in 0..m {
-                faces.push((nx + j * m + i, (i + 1, j), (i + 1, j + 1)));
-            }
-        }
+        let faces = grid_faces(m);
         let interior = |(pi, pj): (usize, usize)| (1..=m).contains(&pi) && (1..=m).contains(&pj);
         let mut entries: Vec<(usize, usize)> = (0..m * m).map(|k| (k, k)).collect();
         let (mut diag_src, mut diag_slot, mut off_src, mut off_slot) =
@@ -361,6 +349,27 @@ pub fn harmonic_faces(kappa: Var<'_>) -> (Var<'_>, Var<'_>) {
     let cols = kappa.slice(ax, 1..m + 1);
     let ky = hm(cols.slice(ay, 0..m + 1), cols.slice(ay, 1..m + 2));
     (kx, ky)
+}
+
+/// A face: its index, and its two nodes in padded grid coordinates.
+type Face = (usize, (usize, usize), (usize, usize));
+
+/// Every face of the `m × m` grid as `(face index, node p, node q)`, nodes in padded
+/// coordinates `0..m + 2` (x-faces first, then y-faces, each row by row).
+fn grid_faces(m: usize) -> Vec<Face> {
+    let nx = m * (m + 1);
+    let mut faces = Vec::with_capacity(2 * nx);
+    for j in 0..m {
+        for i in 0..=m {
+            faces.push((j * (m + 1) + i, (i, j + 1), (i + 1, j + 1)));
+        }
+    }
+    for j in 0..=m {
+        for i in 0..m {
+            faces.push((nx + j * m + i, (i + 1, j), (i + 1, j + 1)));
+        }
+    }
+    faces
 }
 
 /// `2pq / (p + q)`.

@@ -299,3 +299,29 @@ fn gradients_in_young_modulus_and_poisson_ratio() {
         )
     });
 }
+
+/// Fixing too little leaves rigid motions free (a semi-definite stiffness that the sparse
+/// Cholesky would factorise into garbage): rejected when the model is built. The symmetry
+/// supports of the patch test (one translation per edge plus the corner) are enough.
+#[test]
+fn unsupported_rigid_motion_is_rejected() {
+    let mesh = RectMesh::new(2, 2, 1.0, 1.0).unwrap();
+    let rejects = |fixed: &[usize]| {
+        matches!(
+            Q4Elasticity::new(mesh.clone(), fixed),
+            Err(Error::InvalidInput { .. })
+        )
+    };
+    assert!(rejects(&[0]));
+    assert!(rejects(&[0, 1]));
+    // uₓ fixed along the bottom edge: the vertical translation is still free.
+    let bottom_x: Vec<usize> = mesh
+        .edge_nodes(Edge::Bottom)
+        .iter()
+        .map(|n| 2 * n)
+        .collect();
+    assert!(rejects(&bottom_x));
+    // uₓ, uᵧ at one corner and uᵧ at the other: all three suppressed.
+    let right = mesh.node(2, 0);
+    assert!(!rejects(&[0, 1, 2 * right + 1]));
+}

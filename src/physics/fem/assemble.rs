@@ -39,7 +39,8 @@ impl Q4Elasticity {
     /// Cholesky analysis. `fixed` lists global dofs held at zero (duplicates allowed).
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a dof out of range or when every dof is fixed.
+    /// [`Error::InvalidInput`] for a dof out of range, when every dof is fixed, or when the
+    /// fixed dofs do not suppress all three rigid motions (the stiffness would be singular).
     pub fn new(mesh: RectMesh, fixed: &[usize]) -> Result<Self> {
         let ndof = mesh.dofs();
         let mut is_fixed = vec![false; ndof];
@@ -52,6 +53,11 @@ impl Q4Elasticity {
         let free: Vec<usize> = (0..ndof).filter(|&d| !is_fixed[d]).collect();
         if free.is_empty() {
             return Err(invalid("every dof is fixed".into()));
+        }
+        if !suppresses_rigid_motions(&mesh, &is_fixed) {
+            return Err(invalid(
+                "the fixed dofs leave a rigid motion (translation or rotation) free".into(),
+            ));
         }
         let mut reduced = vec![None; ndof];
         for (r, &d) in free.iter().enumerate() {
@@ -151,7 +157,7 @@ impl Q4Elasticity {
     ///
     /// # Errors
     /// [`Error::NonFinite`] for NaN/∞ parameters or loads; [`Error::InvalidInput`] for `E ≤ 0`
-    /// or `ν ∉ (−1, ½)`; [`Error::Singular`] when the constraints leave a rigid motion free.
+    /// or `ν ∉ (−1, ½)`; [`Error::Singular`] from the factorisation.
     ///
     /// # Panics
     /// If the shapes do not fit the mesh.
@@ -206,6 +212,40 @@ pub fn point_displacement<'t>(mesh: &RectMesh, u: Var<'t>, x: f64, y: f64) -> Re
     let w: Vec<f64> = (0..8).map(|k| n[k / 2]).collect();
     let w = u.tape().constant(Tensor::from_vec(w, &[4, 2]));
     Ok((u.gather(0, &dofs).reshape(&[4, 2]) * w).sum_axes(&[0], false))
+}
+
+/// Whether the rigid motions `(1, 0)`, `(0, 1)`, `(−(y − ȳ), x − x̄)` restricted to the fixed
+/// dofs are linearly independent (Gram–Schmidt, relative tolerance `1e-10`). The 2×2-Gauss Q4
+/// stiffness of a connected mesh has exactly these three null vectors, so this is equivalent to
+/// the reduced stiffness being positive definite. (The sparse Cholesky does not flag the tiny
+/// pivots of a semi-definite matrix, so this is checked here, exactly, up front.)
+fn suppresses_rigid_motions(mesh: &RectMesh, is_fixed: &[bool]) -> bool {
+    let (cx, cy) = (mesh.lx / 2.0, mesh.ly / 2.0);
+    let dofs: Vec<usize> = (0..is_fixed.len()).filter(|&d| is_fixed[d]).collect();
+    let mode = |m: usize, d: usize| -> f64 {
+        let (x, y) = mesh.coords(d / 2);
+        match (m, d % 2) {
+            (0, 0) | (1, 1) => 1.0,
+            (2, 0) => -(y - cy),
+            (2, 1) => x - cx,
+            _ => 0.0,
+        }
+    };
+    let scale = 1.0 + cx.max(cy);
+    let mut basis: Vec<Vec<f64>> = Vec::new();
+    for m in 0..3 {
+        let mut v: Vec<f64> = dofs.iter().map(|&d| mode(m, d)).collect();
+        for b in &basis {
+            let p: f64 = v.iter().zip(b).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(b).for_each(|(x, y)| *x -= p * y);
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm <= 1e-10 * scale {
+            return false;
+        }
+        basis.push(v.iter().map(|x| x / norm).collect());
+    }
+    true
 }
 
 fn invalid(detail: String) -> Error {
