@@ -325,3 +325,29 @@ fn unsupported_rigid_motion_is_rejected() {
     let right = mesh.node(2, 0);
     assert!(!rejects(&[0, 1, 2 * right + 1]));
 }
+
+/// Against the closed-form stiffness of the unit square in plane stress (the matrix of the
+/// classic 99-line topology-optimisation code): with `c = E/(1 − ν²)`,
+/// `K_aa = c(½ − ν/6)` on the diagonal, `K(u₀ₓ, u₀ᵧ) = c(1 + ν)/8`, and for `u₀ₓ` against `uₓ` of
+/// the horizontal neighbour, the opposite corner and the vertical neighbour
+/// `c(−¼ − ν/12)`, `c(−¼ + ν/12)`, `c ν/6`.
+#[test]
+fn unit_square_element_matches_the_closed_form() {
+    for &(young, nu) in &[(1.0, 0.3), (2.5, 0.1)] {
+        let (k0, k1) = split_stiffness(1.0, 1.0);
+        let (c0, c1) = (young / (1.0 - nu * nu), young * nu / (1.0 - nu * nu));
+        let k = |p: usize, q: usize| {
+            (0..4)
+                .map(|g| c0 * k0[g][p * 8 + q] + c1 * k1[g][p * 8 + q])
+                .sum::<f64>()
+        };
+        let c = c0;
+        for p in 0..8 {
+            assert!((k(p, p) - c * (0.5 - nu / 6.0)).abs() < 1e-14);
+        }
+        assert!((k(0, 1) - c * (1.0 + nu) / 8.0).abs() < 1e-14);
+        assert!((k(0, 2) - c * (-0.25 - nu / 12.0)).abs() < 1e-14);
+        assert!((k(0, 4) - c * (-0.25 + nu / 12.0)).abs() < 1e-14);
+        assert!((k(0, 6) - c * nu / 6.0).abs() < 1e-14);
+    }
+}
