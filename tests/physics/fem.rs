@@ -351,3 +351,39 @@ fn unit_square_element_matches_the_closed_form() {
         assert!((k(0, 6) - c * nu / 6.0).abs() < 1e-14);
     }
 }
+
+/// A batch of samples equals the single solves, and its gradients pass the checks.
+#[test]
+fn batched_solve_matches_single_solves_and_its_gradients_check() {
+    let mesh = RectMesh::new(2, 2, 1.0, 1.0).unwrap();
+    let model = Q4Elasticity::new(mesh.clone(), &symmetry_supports(&mesh)).unwrap();
+    let (b, nel, nd) = (3, mesh.elements(), mesh.dofs());
+    let mut r = rng(9);
+    let e = Tensor::rand_uniform(&[b, nel, 4], 0.5, 2.0, r.random());
+    let nu = Tensor::rand_uniform(&[b, nel, 4], 0.1, 0.4, r.random());
+    let load = Tensor::randn(&[b, nd], r.random());
+    let tape = Tape::new();
+    let c = |t: &Tensor| tape.constant(t.clone());
+    let ub = model.solve_batch(c(&e), c(&nu), c(&load)).unwrap().value();
+    for s in 0..b {
+        let row = |t: &Tensor| {
+            let len = t.len() / b;
+            tape.constant(Tensor::from_vec(
+                t.data()[s * len..(s + 1) * len].to_vec(),
+                &t.shape()[1..],
+            ))
+        };
+        let u = model.solve(row(&e), row(&nu), row(&load)).unwrap().value();
+        for (x, y) in u.data().iter().zip(&ub.data()[s * nd..(s + 1) * nd]) {
+            assert!((x - y).abs() < 1e-12 * (1.0 + y.abs()));
+        }
+    }
+    let e2 = Tensor::rand_uniform(&[2, nel], 0.5, 2.0, 1);
+    let nu2 = Tensor::rand_uniform(&[2, nel], 0.1, 0.4, 2);
+    let load2 = Tensor::randn(&[2, nd], 3);
+    check_both(
+        move |_t, v| model.solve_batch(v[0], v[1], v[2]).unwrap(),
+        &[e2, nu2, load2],
+    )
+    .unwrap();
+}

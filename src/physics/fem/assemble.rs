@@ -125,29 +125,7 @@ impl Q4Elasticity {
     /// If the shapes do not fit the mesh.
     #[track_caller]
     pub fn stiffness_values<'t>(&self, e: Var<'t>, nu: Var<'t>) -> Var<'t> {
-        let nel = self.mesh.elements();
-        let (se, sn) = (e.shape(), nu.shape());
-        assert!(
-            se == sn && (se.as_slice() == [nel] || se.as_slice() == [nel, 4]),
-            "{OP}: E {:?} and ν {:?} must both be [{nel}] or [{nel}, 4]",
-            se.as_slice(),
-            sn.as_slice()
-        );
-        let (e, nu) = if se.len() == 1 {
-            let per = |v: Var<'t>| v.reshape(&[nel, 1]).broadcast_to(&[nel, 4]);
-            (per(e), per(nu))
-        } else {
-            (e, nu)
-        };
-        let c0 = e / (1.0 - nu.square());
-        let c1 = c0 * nu;
-        let tape = e.tape();
-        let blocks =
-            c0.matmul(tape.constant(self.k0.clone())) + c1.matmul(tape.constant(self.k1.clone()));
-        blocks
-            .reshape(&[nel * 64])
-            .gather(0, &self.src)
-            .scatter_add(0, &self.slot, self.pattern.nnz())
+        self.values(e, nu, &[])
     }
 
     /// Solves `K u = F` on the free dofs; returns the full displacement `[dofs]` (zero on the
@@ -163,8 +141,35 @@ impl Q4Elasticity {
     /// If the shapes do not fit the mesh.
     #[track_caller]
     pub fn solve<'t>(&self, e: Var<'t>, nu: Var<'t>, load: Var<'t>) -> Result<Var<'t>> {
+        self.solve_impl(e, nu, load, &[])
+    }
+
+    /// [`Self::solve`] for `B` independent samples on the same mesh and constraints:
+    /// `e`, `nu` `[B, elements]` or `[B, elements, 4]`, `load` `[B, dofs]`; returns
+    /// `[B, dofs]`. The `B` systems share the pattern and are factorised in parallel.
+    ///
+    /// # Errors
+    /// As [`Self::solve`]; a failing sample is named in the error.
+    ///
+    /// # Panics
+    /// If the shapes do not fit the mesh.
+    #[track_caller]
+    pub fn solve_batch<'t>(&self, e: Var<'t>, nu: Var<'t>, load: Var<'t>) -> Result<Var<'t>> {
+        let b = load.shape()[0];
+        self.solve_impl(e, nu, load, &[b])
+    }
+
+    #[track_caller]
+    fn solve_impl<'t>(
+        &self,
+        e: Var<'t>,
+        nu: Var<'t>,
+        load: Var<'t>,
+        batch: &[usize],
+    ) -> Result<Var<'t>> {
         let ndof = self.mesh.dofs();
-        assert_eq!(load.shape().as_slice(), [ndof], "{OP}: load shape");
+        let want: Vec<usize> = batch.iter().copied().chain([ndof]).collect();
+        assert_eq!(load.shape().as_slice(), want.as_slice(), "{OP}: load shape");
         let (ev, nv) = (e.value(), nu.value());
         if ev.has_non_finite() || nv.has_non_finite() || load.value().has_non_finite() {
             return Err(Error::NonFinite {
@@ -175,10 +180,45 @@ impl Q4Elasticity {
         if ev.data().iter().any(|&x| x <= 0.0) || nv.data().iter().any(|&x| x <= -1.0 || x >= 0.5) {
             return Err(invalid("need E > 0 and −1 < ν < ½".into()));
         }
-        let values = self.stiffness_values(e, nu);
-        let rhs = load.gather(0, &self.free);
+        let values = self.values(e, nu, batch);
+        let ax = batch.len();
+        let rhs = load.gather(ax, &self.free);
         let u = sparse_solve(&self.pattern, values, rhs)?;
-        Ok(u.scatter_add(0, &self.free, ndof))
+        Ok(u.scatter_add(ax, &self.free, ndof))
+    }
+
+    /// The assembly behind [`Self::stiffness_values`], with optional leading batch axes.
+    #[track_caller]
+    fn values<'t>(&self, e: Var<'t>, nu: Var<'t>, batch: &[usize]) -> Var<'t> {
+        let nel = self.mesh.elements();
+        let (se, sn) = (e.shape(), nu.shape());
+        let per_el: Vec<usize> = batch.iter().copied().chain([nel]).collect();
+        let per_gp: Vec<usize> = batch.iter().copied().chain([nel, 4]).collect();
+        assert!(
+            se == sn && (se.as_slice() == per_el.as_slice() || se.as_slice() == per_gp.as_slice()),
+            "{OP}: E {:?} and ν {:?} must both be {per_el:?} or {per_gp:?}",
+            se.as_slice(),
+            sn.as_slice()
+        );
+        let (e, nu) = if se.as_slice() == per_el.as_slice() {
+            let mut col = per_el.clone();
+            col.push(1);
+            let per = |v: Var<'t>| v.reshape(&col).broadcast_to(&per_gp);
+            (per(e), per(nu))
+        } else {
+            (e, nu)
+        };
+        let c0 = e / (1.0 - nu.square());
+        let c1 = c0 * nu;
+        let tape = e.tape();
+        let blocks =
+            c0.matmul(tape.constant(self.k0.clone())) + c1.matmul(tape.constant(self.k1.clone()));
+        let flat: Vec<usize> = batch.iter().copied().chain([nel * 64]).collect();
+        let ax = batch.len();
+        blocks
+            .reshape(&flat)
+            .gather(ax, &self.src)
+            .scatter_add(ax, &self.slot, self.pattern.nnz())
     }
 
     /// Whether global dof `d` is free.
