@@ -387,3 +387,48 @@ fn batched_solve_matches_single_solves_and_its_gradients_check() {
     )
     .unwrap();
 }
+
+/// Stretching by a prescribed `uₓ = δ` on the right edge (no load): uniaxial stress,
+/// `uₓ = δ x/Lx`, `uᵧ = −ν δ y/Lx`, exactly; and the gradients in (E, ν) with non-zero
+/// prescribed displacements (and a load) pass the checks.
+#[test]
+fn prescribed_displacements_give_uniaxial_stretch_and_check_gradients() {
+    let mesh = RectMesh::new(3, 2, 1.5, 1.0).unwrap();
+    let delta = 0.02;
+    let mut bc: Vec<(usize, f64)> = symmetry_supports(&mesh).iter().map(|&d| (d, 0.0)).collect();
+    bc.extend(mesh.edge_nodes(Edge::Right).iter().map(|&k| (2 * k, delta)));
+    let model = Q4Elasticity::with_displacements(mesh.clone(), &bc).unwrap();
+    let nel = mesh.elements();
+    let nu = 0.3;
+    let tape = Tape::new();
+    let u = model
+        .solve(
+            tape.var(Tensor::full(&[nel], 4.0)),
+            tape.var(Tensor::full(&[nel], nu)),
+            tape.constant(Tensor::zeros(&[mesh.dofs()])),
+        )
+        .unwrap()
+        .value();
+    for k in 0..mesh.nodes() {
+        let (x, y) = mesh.coords(k);
+        assert!(
+            (u.data()[2 * k] - delta * x / 1.5).abs() < 1e-13,
+            "node {k} uₓ"
+        );
+        assert!(
+            (u.data()[2 * k + 1] + nu * delta * y / 1.5).abs() < 1e-13,
+            "node {k} uᵧ"
+        );
+    }
+    let conflicting = [(0, 0.0), (0, 1.0)];
+    assert!(Q4Elasticity::with_displacements(mesh.clone(), &conflicting).is_err());
+    let mut r = rng(4);
+    let e = Tensor::rand_uniform(&[nel, 4], 0.5, 2.0, r.random());
+    let nus = Tensor::rand_uniform(&[nel, 4], 0.1, 0.4, r.random());
+    let load = mesh.body_force(|x, _| [0.0, x]);
+    check_both(
+        move |t, v| model.solve(v[0], v[1], t.constant(load.clone())).unwrap(),
+        &[e, nus],
+    )
+    .unwrap();
+}

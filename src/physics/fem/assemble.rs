@@ -32,7 +32,21 @@ pub struct Q4Elasticity {
     /// Index into the `[elements · 64]` element values, and its pattern slot.
     src: Vec<usize>,
     slot: Vec<usize>,
+    /// Prescribed values of all dofs (zero on free dofs).
+    prescribed: Tensor,
+    /// Free–fixed couplings with a non-zero prescribed value: element-value index, reduced
+    /// row, prescribed value.
+    coupling: Vec<(usize, usize, f64)>,
 }
+
+/// Index layout of the assembly: pattern entries, (element-value index, slot) pairs, and the
+/// free–fixed couplings `(element-value index, reduced row, prescribed value)`.
+type Layout = (
+    Vec<(usize, usize)>,
+    Vec<usize>,
+    Vec<usize>,
+    Vec<(usize, usize, f64)>,
+);
 
 impl Q4Elasticity {
     /// Builds the pattern of the free–free stiffness block (lower triangle) and its symbolic
@@ -42,14 +56,38 @@ impl Q4Elasticity {
     /// [`Error::InvalidInput`] for a dof out of range, when every dof is fixed, or when the
     /// fixed dofs do not suppress all three rigid motions (the stiffness would be singular).
     pub fn new(mesh: RectMesh, fixed: &[usize]) -> Result<Self> {
+        let zeros: Vec<(usize, f64)> = fixed.iter().map(|&d| (d, 0.0)).collect();
+        Self::with_displacements(mesh, &zeros)
+    }
+
+    /// As [`Self::new`] with prescribed displacements `(dof, value)`: the fixed dofs are
+    /// eliminated and `K_fc g` moves to the right-hand side (`K_ff u_f = F_f − K_fc g`, a tape
+    /// op of `(E, ν)` too); the solution holds `g` on the fixed dofs.
+    ///
+    /// # Errors
+    /// As [`Self::new`]; also [`Error::InvalidInput`] for a dof given two different values and
+    /// [`Error::NonFinite`] for a non-finite value.
+    pub fn with_displacements(mesh: RectMesh, prescribed: &[(usize, f64)]) -> Result<Self> {
         let ndof = mesh.dofs();
-        let mut is_fixed = vec![false; ndof];
-        for &d in fixed {
+        let mut g: Vec<Option<f64>> = vec![None; ndof];
+        for &(d, v) in prescribed {
             if d >= ndof {
                 return Err(invalid(format!("fixed dof {d} ≥ {ndof}")));
             }
-            is_fixed[d] = true;
+            if !v.is_finite() {
+                return Err(Error::NonFinite {
+                    op: OP.into(),
+                    what: format!("prescribed displacement of dof {d}"),
+                });
+            }
+            if g[d].is_some_and(|old| old != v) {
+                return Err(invalid(format!(
+                    "dof {d} prescribed twice with different values"
+                )));
+            }
+            g[d] = Some(v);
         }
+        let is_fixed: Vec<bool> = g.iter().map(Option::is_some).collect();
         let free: Vec<usize> = (0..ndof).filter(|&d| !is_fixed[d]).collect();
         if free.is_empty() {
             return Err(invalid("every dof is fixed".into()));
@@ -63,32 +101,12 @@ impl Q4Elasticity {
         for (r, &d) in free.iter().enumerate() {
             reduced[d] = Some(r);
         }
-        let mut slots: HashMap<(usize, usize), usize> = HashMap::new();
-        let mut entries = Vec::new();
-        let (mut src, mut slot) = (Vec::new(), Vec::new());
-        for e in 0..mesh.elements() {
-            let dofs = mesh.element_dofs(e);
-            for p in 0..8 {
-                for q in 0..8 {
-                    let (Some(r), Some(c)) = (reduced[dofs[p]], reduced[dofs[q]]) else {
-                        continue;
-                    };
-                    if r < c {
-                        continue;
-                    }
-                    let s = *slots.entry((r, c)).or_insert_with(|| {
-                        entries.push((r, c));
-                        entries.len() - 1
-                    });
-                    src.push(e * 64 + p * 8 + q);
-                    slot.push(s);
-                }
-            }
-        }
+        let (entries, src, slot, coupling) = layout(&mesh, &reduced, &g);
         let pattern = SparsePattern::new(free.len(), &entries, Factorization::Cholesky)?;
         let (a, b) = mesh.element_size();
         let (k0, k1) = split_stiffness(a, b);
         let flat = |k: [[f64; 64]; 4]| Tensor::from_vec(k.concat(), &[4, 64]);
+        let prescribed = Tensor::from_vec(g.iter().map(|v| v.unwrap_or(0.0)).collect(), &[ndof]);
         Ok(Q4Elasticity {
             mesh,
             reduced,
@@ -98,6 +116,8 @@ impl Q4Elasticity {
             k1: flat(k1),
             src,
             slot,
+            prescribed,
+            coupling,
         })
     }
 
@@ -128,8 +148,8 @@ impl Q4Elasticity {
         self.values(e, nu, &[])
     }
 
-    /// Solves `K u = F` on the free dofs; returns the full displacement `[dofs]` (zero on the
-    /// fixed dofs). `load` `[dofs]` holds nodal forces (e.g. [`RectMesh::body_force`] plus
+    /// Solves `K u = F` on the free dofs; returns the full displacement `[dofs]` (the
+    /// prescribed values, zero by default, on the fixed dofs). `load` `[dofs]` holds nodal forces (e.g. [`RectMesh::body_force`] plus
     /// [`RectMesh::edge_traction`]); its entries on fixed dofs (reactions) are ignored.
     /// Differentiable in `e`, `nu` (shapes as in [`Self::stiffness_values`]) and `load`.
     ///
@@ -180,16 +200,39 @@ impl Q4Elasticity {
         if ev.data().iter().any(|&x| x <= 0.0) || nv.data().iter().any(|&x| x <= -1.0 || x >= 0.5) {
             return Err(invalid("need E > 0 and −1 < ν < ½".into()));
         }
-        let values = self.values(e, nu, batch);
+        let blocks = self.blocks(e, nu, batch);
         let ax = batch.len();
-        let rhs = load.gather(ax, &self.free);
+        let values = blocks
+            .gather(ax, &self.src)
+            .scatter_add(ax, &self.slot, self.pattern.nnz());
+        let mut rhs = load.gather(ax, &self.free);
+        let tape = load.tape();
+        if !self.coupling.is_empty() {
+            let idx: Vec<usize> = self.coupling.iter().map(|c| c.0).collect();
+            let rows: Vec<usize> = self.coupling.iter().map(|c| c.1).collect();
+            let g = Tensor::from_vec(self.coupling.iter().map(|c| c.2).collect(), &[idx.len()]);
+            let kg = (blocks.gather(ax, &idx) * tape.constant(g)).scatter_add(
+                ax,
+                &rows,
+                self.free.len(),
+            );
+            rhs = rhs - kg;
+        }
         let u = sparse_solve(&self.pattern, values, rhs)?;
-        Ok(u.scatter_add(ax, &self.free, ndof))
+        Ok(u.scatter_add(ax, &self.free, ndof) + tape.constant(self.prescribed.clone()))
     }
 
     /// The assembly behind [`Self::stiffness_values`], with optional leading batch axes.
     #[track_caller]
     fn values<'t>(&self, e: Var<'t>, nu: Var<'t>, batch: &[usize]) -> Var<'t> {
+        self.blocks(e, nu, batch)
+            .gather(batch.len(), &self.src)
+            .scatter_add(batch.len(), &self.slot, self.pattern.nnz())
+    }
+
+    /// All element matrices `[.., elements · 64]` (row-major 8 × 8 each) as tape ops.
+    #[track_caller]
+    fn blocks<'t>(&self, e: Var<'t>, nu: Var<'t>, batch: &[usize]) -> Var<'t> {
         let nel = self.mesh.elements();
         let (se, sn) = (e.shape(), nu.shape());
         let per_el: Vec<usize> = batch.iter().copied().chain([nel]).collect();
@@ -214,11 +257,7 @@ impl Q4Elasticity {
         let blocks =
             c0.matmul(tape.constant(self.k0.clone())) + c1.matmul(tape.constant(self.k1.clone()));
         let flat: Vec<usize> = batch.iter().copied().chain([nel * 64]).collect();
-        let ax = batch.len();
-        blocks
-            .reshape(&flat)
-            .gather(ax, &self.src)
-            .scatter_add(ax, &self.slot, self.pattern.nnz())
+        blocks.reshape(&flat)
     }
 
     /// Whether global dof `d` is free.
@@ -252,6 +291,41 @@ pub fn point_displacement<'t>(mesh: &RectMesh, u: Var<'t>, x: f64, y: f64) -> Re
     let w: Vec<f64> = (0..8).map(|k| n[k / 2]).collect();
     let w = u.tape().constant(Tensor::from_vec(w, &[4, 2]));
     Ok((u.gather(0, &dofs).reshape(&[4, 2]) * w).sum_axes(&[0], false))
+}
+
+/// The pattern entries (lower triangle of the free–free block), the element-value index and
+/// slot of each contribution, and the couplings to non-zero prescribed dofs.
+fn layout(mesh: &RectMesh, reduced: &[Option<usize>], g: &[Option<f64>]) -> Layout {
+    let mut slots: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut entries = Vec::new();
+    let (mut src, mut slot, mut coupling) = (Vec::new(), Vec::new(), Vec::new());
+    for e in 0..mesh.elements() {
+        let dofs = mesh.element_dofs(e);
+        for p in 0..8 {
+            let Some(r) = reduced[dofs[p]] else { continue };
+            for q in 0..8 {
+                let k = e * 64 + p * 8 + q;
+                let c = match (reduced[dofs[q]], g[dofs[q]]) {
+                    (Some(c), _) => c,
+                    (None, Some(v)) if v != 0.0 => {
+                        coupling.push((k, r, v));
+                        continue;
+                    }
+                    _ => continue,
+                };
+                if r < c {
+                    continue;
+                }
+                let s = *slots.entry((r, c)).or_insert_with(|| {
+                    entries.push((r, c));
+                    entries.len() - 1
+                });
+                src.push(k);
+                slot.push(s);
+            }
+        }
+    }
+    (entries, src, slot, coupling)
 }
 
 /// Whether the rigid motions `(1, 0)`, `(0, 1)`, `(−(y − ȳ), x − x̄)` restricted to the fixed
