@@ -42,6 +42,7 @@
 //! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
 //!   utilities.
 //! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
+//! * [`physics`] — differentiable discretisations (Poisson, Q4 elasticity) and random fields.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -53,6 +54,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod ot;
+pub mod physics;
 pub mod tensor;
 pub mod testing;
 

@@ -1,0 +1,60 @@
+//! The proptest runner and gradient-check helper shared by the physics tests.
+
+use physgrad::testing::{check_grad, check_grad2, GradCheck};
+use physgrad::{Tape, Tensor, Var};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+pub fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(32)
+}
+
+/// Runs `body` on `cases()` random seeds (proptest reports the failing seed); with
+/// `PHYSICS_SEED=s`, on that seed only.
+pub fn for_seeds(body: impl Fn(u64) -> Result<(), TestCaseError>) {
+    if let Some(seed) = std::env::var("PHYSICS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        if let Err(e) = body(seed) {
+            panic!("seed {seed}: {e}");
+        }
+        return;
+    }
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    if let Err(e) = runner.run(&any::<u64>(), body) {
+        panic!("{e}");
+    }
+}
+
+pub fn rng(seed: u64) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// First- and second-order checks of `f` at `inputs`.
+pub fn check_both<F>(f: F, inputs: &[Tensor]) -> Result<(), TestCaseError>
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    let cfg = GradCheck::default();
+    check_grad(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("first order: {e}")))?;
+    check_grad2(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("second order: {e}")))?;
+    Ok(())
+}
+
+/// Observed order `log(e₁/e₂)/log(h₁/h₂)` of consecutive errors on grids refined by `ratio`.
+pub fn orders(errors: &[f64], ratio: f64) -> Vec<f64> {
+    errors
+        .windows(2)
+        .map(|w| (w[0] / w[1]).ln() / ratio.ln())
+        .collect()
+}
