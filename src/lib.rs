@@ -39,6 +39,7 @@
 //! * [`ops`] — the primitive table with every VJP, and compositions.
 //! * [`linalg`] — implicit solves (sparse, dense, tridiagonal, Newton) with adjoint VJPs.
 //! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
+//! * [`physics`] — integrators (RK4, Euler–Maruyama, jump diffusion), reference solvers, statistics.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -48,6 +49,7 @@ pub mod error;
 pub mod linalg;
 pub mod ops;
 pub mod ot;
+pub mod physics;
 pub mod tensor;
 pub mod testing;
 

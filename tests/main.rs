@@ -5,3 +5,4 @@
 mod core;
 mod linalg;
 mod ot;
+mod physics2;

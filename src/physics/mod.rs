@@ -1,0 +1,13 @@
+//! Physics: discretisations, simulators and integrators that gradients flow through.
+//!
+//! ## Integrators, reference solvers and image statistics
+//!
+//! * [`ode`] — explicit RK4 (classical and 3/8 rule) on the tape, each declaring its order
+//!   ([`ode::Integrator`]); the 3/8-rule flow integrator carrying `d/dt log p = −div μ`.
+//! * [`sde`] — Euler–Maruyama and jump diffusion with seeded noise and differentiable jump
+//!   sizes; strong and weak orders ([`sde::SdeScheme`]).
+//!
+//! Equations, schemes and conventions: `docs/physics_integrators.md`.
+
+pub mod ode;
+pub mod sde;
