@@ -7,7 +7,11 @@
 //! * [`sde`] — Euler–Maruyama and jump diffusion with seeded noise and differentiable jump
 //!   sizes; strong and weak orders ([`sde::SdeScheme`]).
 //!
+//! * [`burgers`] — explicit Rusanov/central reference solver for viscous Burgers with a
+//!   stability check.
+//!
 //! Equations, schemes and conventions: `docs/physics_integrators.md`.
 
+pub mod burgers;
 pub mod ode;
 pub mod sde;

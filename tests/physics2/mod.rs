@@ -3,6 +3,7 @@
 
 // Index loops read more like the formulas in these tests.
 #![allow(clippy::needless_range_loop)]
+mod burgers;
 mod ode;
 mod sde;
 
