@@ -10,8 +10,11 @@
 //! * [`burgers`] — explicit Rusanov/central reference solver for viscous Burgers with a
 //!   stability check.
 //!
+//! * [`statistics`] — volume fraction and periodic two-point correlation of an image, on the tape.
+//!
 //! Equations, schemes and conventions: `docs/physics_integrators.md`.
 
 pub mod burgers;
 pub mod ode;
 pub mod sde;
+pub mod statistics;

@@ -6,6 +6,7 @@
 mod burgers;
 mod ode;
 mod sde;
+mod statistics;
 
 /// Least-squares slope of `log e` against `log h`: the measured order.
 pub(crate) fn measured_order(hs: &[f64], errs: &[f64]) -> f64 {
