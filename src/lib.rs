@@ -42,7 +42,8 @@
 //! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
 //!   utilities.
 //! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
-//! * [`physics`] — differentiable discretisations (Poisson, Q4 elasticity) and random fields.
+//! * [`physics`] — differentiable discretisations (Poisson, Q4 elasticity), random fields,
+//!   integrators (RK4, Euler–Maruyama, jump diffusion), a Burgers reference solver, statistics.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]

@@ -1,6 +1,8 @@
-//! Differentiable discretisations of physical models, written as ordinary tape code on top of
-//! the implicit solves in [`crate::linalg`], so gradients (of any order) flow from the solution
-//! back to coefficients, sources and boundary data.
+//! Physics: discretisations, simulators and integrators that gradients flow through, written as
+//! ordinary tape code on top of the implicit solves in [`crate::linalg`], so gradients (of any
+//! order) flow from a solution back to coefficients, sources, parameters and noise.
+//!
+//! ## Discretisations and random fields (`docs/physics.md`)
 //!
 //! * [`poisson`] — finite differences for `−(a u′)′ = f` in 1-D (tridiagonal solve, batched) and
 //!   `∇·(κ∇u) = f` on the unit square (5-point stencil on a fixed sparse pattern, Cholesky).
@@ -9,8 +11,20 @@
 //! * [`random_field`] — Gaussian random fields with the squared-exponential covariance, sampled
 //!   through a jittered Cholesky factor.
 //!
-//! Equations, grids, node ordering and sign conventions: `docs/physics.md`.
+//! ## Integrators, reference solvers and image statistics (`docs/physics_integrators.md`)
+//!
+//! * [`ode`] — explicit RK4 (classical and 3/8 rule) on the tape, each declaring its order
+//!   ([`ode::Integrator`]); the flow integrator carrying `d/dt log p = −div μ`.
+//! * [`sde`] — Euler–Maruyama and jump diffusion with seeded noise and differentiable jump
+//!   sizes; strong and weak orders ([`sde::SdeScheme`]).
+//! * [`burgers`] — explicit Rusanov/central reference solver for viscous Burgers with a
+//!   stability check.
+//! * [`statistics`] — volume fraction and periodic two-point correlation of an image, on the tape.
 
+pub mod burgers;
 pub mod fem;
+pub mod ode;
 pub mod poisson;
 pub mod random_field;
+pub mod sde;
+pub mod statistics;
