@@ -41,6 +41,8 @@
 //! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
 //! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
 //!   utilities.
+//! * [`pde`] — input derivatives of neural fields (nested reverse mode, forward jets) for PDE
+//!   residuals.
 //! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
@@ -53,6 +55,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod ot;
+pub mod pde;
 pub mod tensor;
 pub mod testing;
 

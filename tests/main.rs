@@ -6,3 +6,4 @@ mod core;
 mod linalg;
 mod nn;
 mod ot;
+mod pde;
