@@ -60,6 +60,32 @@ impl<'t> Jet<'t> {
         }
     }
 
+    /// Like [`Jet::input`] with directions that differ per row: `directions` `[B, m, d]` holds
+    /// `s_c` of row `b` at `[b, c, :]` (random probes, say).
+    ///
+    /// # Panics
+    /// If the shapes do not match or a trace index is `≥ m`.
+    #[track_caller]
+    pub fn input_rows(x: Var<'t>, directions: &Tensor, trace: Vec<usize>) -> Jet<'t> {
+        let (b, d) = batch_dims(x, "Jet::input_rows");
+        let ds = directions.shape();
+        assert!(
+            ds.len() == 3 && ds[0] == b && ds[2] == d,
+            "Jet::input_rows: directions must be [B = {b}, m, d = {d}], got {ds:?}"
+        );
+        assert!(
+            trace.iter().all(|&c| c < ds[1]),
+            "Jet::input_rows: trace indices {trace:?} out of range for m = {}",
+            ds[1]
+        );
+        Jet {
+            value: x,
+            first: x.tape().constant(directions.clone()),
+            second: None,
+            trace,
+        }
+    }
+
     /// The affine map `hW + b` with `W` `[n, o]`, `b` `[o]`.
     pub fn affine(self, w: Var<'t>, b: Option<Var<'t>>) -> Jet<'t> {
         let z = self.value.matmul(w);
@@ -216,7 +242,7 @@ fn plan(d: usize, req: &Request) -> (Tensor, Vec<usize>) {
     }
 }
 
-fn identity(d: usize) -> Tensor {
+pub(crate) fn identity(d: usize) -> Tensor {
     let mut e = Tensor::zeros(&[d, d]);
     for i in 0..d {
         e.data_mut()[i * d + i] = 1.0;
