@@ -32,6 +32,7 @@
 pub mod hutchinson;
 pub mod jet;
 pub mod neural;
+pub mod operators;
 
 use crate::autodiff::Var;
 use crate::tensor::Tensor;

@@ -4,6 +4,7 @@
 mod hutch;
 mod jets;
 mod nested;
+mod operators;
 
 /// Property-test case count from `PROPTEST_CASES` (default 32).
 pub(crate) fn cases() -> u32 {
