@@ -29,6 +29,7 @@
 //! assert!(la.max_abs_diff(&lb) < 1e-12);
 //! ```
 
+pub mod grid;
 pub mod hutchinson;
 pub mod jet;
 pub mod neural;
