@@ -41,8 +41,8 @@
 //! * [`ot`] — optimal transport: network simplex, Sinkhorn, 1-D, the Wasserstein tape op.
 //! * [`nn`] — parameters, layers (dense, MLP, Fourier, convolution), checkpoints, training
 //!   utilities.
-//! * [`pde`] — input derivatives of neural fields (nested reverse mode, forward jets) for PDE
-//!   residuals.
+//! * [`pde`] — input derivatives of neural fields (nested reverse mode, forward jets,
+//!   Hutchinson), Fokker–Planck/HJB operators, grid stencils.
 //! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
