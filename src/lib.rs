@@ -44,6 +44,8 @@
 //! * [`optim`] — SGD, Adam/AdamW, RMSProp, L-BFGS, extra-gradient, schedules, clipping.
 //! * [`physics`] — differentiable discretisations (Poisson, Q4 elasticity), random fields,
 //!   integrators (RK4, Euler–Maruyama, jump diffusion), a Burgers reference solver, statistics.
+//! * [`pde`] — input derivatives of neural fields (nested reverse mode, forward jets,
+//!   Hutchinson), Fokker–Planck/HJB operators, grid stencils.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -55,6 +57,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod ot;
+pub mod pde;
 pub mod physics;
 pub mod tensor;
 pub mod testing;

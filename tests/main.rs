@@ -6,4 +6,5 @@ mod core;
 mod linalg;
 mod nn;
 mod ot;
+mod pde;
 mod physics;

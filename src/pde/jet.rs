@@ -1,0 +1,323 @@
+//! Forward jets (the "forward Laplacian"): value, first derivatives along chosen input
+//! directions and a Laplacian-type second-order term, pushed through a network layer by layer
+//! as ordinary tape ops — so the reverse pass to the weights comes for free.
+//!
+//! For directions `s_1…s_m` (the columns of `D` `[d, m]`) a [`Jet`] of a layer output `h`
+//! `[B, n]` holds `h`, `J` with `J[b, c, :] = ∂h/∂x · s_c` (`[B, m, n]`, or `[m, n]` while it is
+//! the same for every row) and `L[b, :] = Σ_{c∈T} s_cᵀ ∇²h s_c` (`[B, n]`) for a subset `T` of
+//! the directions. The rules are
+//!
+//! * affine `h ↦ hW + b`: `J ↦ JW`, `L ↦ LW` (no bias);
+//! * elementwise `a`: `J ↦ a'(h)·J`, `L ↦ a'(h)·L + a''(h)·Σ_{c∈T} J_c²`.
+//!
+//! One forward pass gives `∇v·s_c` and `Σ_{c∈T} s_cᵀ∇²v s_c` of the network output; nested
+//! reverse mode ([`super::neural`]) needs one extra sweep per direction in `T`.
+
+use super::{batch_dims, Derivatives, Request, SecondOrder};
+use crate::autodiff::Var;
+use crate::nn::{Activation, Bound, Mlp};
+use crate::tensor::Tensor;
+
+/// A second-order jet of a batch of layer outputs (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub struct Jet<'t> {
+    /// The values `h`, `[B, n]`.
+    pub value: Var<'t>,
+    /// First derivatives along the directions: `[B, m, n]`, or `[m, n]` before the first
+    /// nonlinearity (identical rows).
+    pub first: Var<'t>,
+    /// The second-order term `Σ_{c∈T} s_cᵀ∇²h s_c`, `[B, n]`; `None` while it is zero.
+    pub second: Option<Var<'t>>,
+    /// The directions `T` whose second derivatives are summed (indices into `0..m`).
+    pub trace: Vec<usize>,
+}
+
+impl<'t> Jet<'t> {
+    /// The jet of the input points `x` `[B, d]` along the columns of `directions` `[d, m]`:
+    /// `J = Dᵀ`, `L = 0`. `trace` selects the directions summed in the second-order term.
+    ///
+    /// # Panics
+    /// If the shapes do not match or a trace index is `≥ m`.
+    #[track_caller]
+    pub fn input(x: Var<'t>, directions: &Tensor, trace: Vec<usize>) -> Jet<'t> {
+        let (_, d) = batch_dims(x, "Jet::input");
+        let ds = directions.shape();
+        assert!(
+            ds.len() == 2 && ds[0] == d,
+            "Jet::input: directions must be [d = {d}, m], got {ds:?}"
+        );
+        let m = ds[1];
+        assert!(
+            trace.iter().all(|&c| c < m),
+            "Jet::input: trace indices {trace:?} out of range for m = {m}"
+        );
+        let first = x.tape().constant(directions.clone()).t();
+        Jet {
+            value: x,
+            first,
+            second: None,
+            trace,
+        }
+    }
+
+    /// Like [`Jet::input`] with directions that differ per row: `directions` `[B, m, d]` holds
+    /// `s_c` of row `b` at `[b, c, :]` (random probes, say).
+    ///
+    /// # Panics
+    /// If the shapes do not match or a trace index is `≥ m`.
+    #[track_caller]
+    pub fn input_rows(x: Var<'t>, directions: &Tensor, trace: Vec<usize>) -> Jet<'t> {
+        let (b, d) = batch_dims(x, "Jet::input_rows");
+        let ds = directions.shape();
+        assert!(
+            ds.len() == 3 && ds[0] == b && ds[2] == d,
+            "Jet::input_rows: directions must be [B = {b}, m, d = {d}], got {ds:?}"
+        );
+        assert!(
+            trace.iter().all(|&c| c < ds[1]),
+            "Jet::input_rows: trace indices {trace:?} out of range for m = {}",
+            ds[1]
+        );
+        Jet {
+            value: x,
+            first: x.tape().constant(directions.clone()),
+            second: None,
+            trace,
+        }
+    }
+
+    /// The affine map `hW + b` with `W` `[n, o]`, `b` `[o]`.
+    pub fn affine(self, w: Var<'t>, b: Option<Var<'t>>) -> Jet<'t> {
+        let z = self.value.matmul(w);
+        Jet {
+            value: b.map_or(z, |b| z + b),
+            first: self.first.matmul(w),
+            second: self.second.map(|l| l.matmul(w)),
+            trace: self.trace,
+        }
+    }
+
+    /// `Σ_{c∈T} J_c²`, `[n]` or `[B, n]`.
+    fn trace_square(&self) -> Var<'t> {
+        let nd = self.first.ndim();
+        let axis = nd - 2;
+        let m = self.first.shape()[axis];
+        let t = &self.trace;
+        let contiguous = t.windows(2).all(|w| w[1] == w[0] + 1);
+        let sel = if t.len() == m && contiguous && t.first() == Some(&0) {
+            self.first
+        } else if contiguous && !t.is_empty() {
+            self.first.slice(axis, t[0]..t[0] + t.len())
+        } else {
+            self.first.gather(axis, t)
+        };
+        sel.square().sum_axes(&[axis], false)
+    }
+
+    /// An elementwise map with derivatives `a'`, `a''` (each `[B, n]`, on the tape).
+    pub fn elementwise(self, a: Var<'t>, a1: Var<'t>, a2: Option<Var<'t>>) -> Jet<'t> {
+        let s = a1.shape();
+        let a1_rows = a1.reshape(&[s[0], 1, s[1]]);
+        let curvature = match (a2, self.trace.is_empty()) {
+            (Some(a2), false) => Some(a2 * self.trace_square()),
+            _ => None,
+        };
+        let second = match (self.second, curvature) {
+            (Some(l), Some(c)) => Some(a1 * l + c),
+            (Some(l), None) => Some(a1 * l),
+            (None, c) => c,
+        };
+        Jet {
+            value: a,
+            first: a1_rows * self.first,
+            second,
+            trace: self.trace,
+        }
+    }
+
+    /// An activation from the network library. ReLU and leaky ReLU use `a'' = 0` (true away
+    /// from the kink, where nested reverse mode agrees).
+    pub fn activation(self, act: Activation) -> Jet<'t> {
+        let z = self.value;
+        let (a, a1, a2) = match act {
+            Activation::Identity => return self,
+            Activation::Tanh => {
+                let t = z.tanh();
+                let a1 = 1.0 - t.square();
+                (t, a1, Some(-2.0 * t * a1))
+            }
+            Activation::Sin => (z.sin(), z.cos(), Some(-z.sin())),
+            Activation::Softplus => {
+                let s = z.sigmoid();
+                (z.softplus(), s, Some(s * (1.0 - s)))
+            }
+            Activation::Sigmoid => {
+                let s = z.sigmoid();
+                let a1 = s * (1.0 - s);
+                (s, a1, Some(a1 * (1.0 - 2.0 * s)))
+            }
+            Activation::Silu => {
+                let s = z.sigmoid();
+                let ds = s * (1.0 - s);
+                (z * s, s + z * ds, Some(ds * (2.0 + z * (1.0 - 2.0 * s))))
+            }
+            Activation::Gelu => {
+                let cdf = 0.5 * (1.0 + (z * std::f64::consts::FRAC_1_SQRT_2).erf());
+                let pdf = (-0.5 * z.square()).exp()
+                    * (0.5 * std::f64::consts::FRAC_2_SQRT_PI)
+                    * std::f64::consts::FRAC_1_SQRT_2;
+                (z.gelu(), cdf + z * pdf, Some(pdf * (2.0 - z.square())))
+            }
+            Activation::Relu | Activation::LeakyRelu(_) => {
+                let slope = if let Activation::LeakyRelu(s) = act {
+                    s
+                } else {
+                    0.0
+                };
+                let mask = z.value().map(|v| if v > 0.0 { 1.0 } else { slope });
+                (act.apply(z), z.tape().constant(mask), None)
+            }
+        };
+        self.elementwise(a, a1, a2)
+    }
+
+    /// The sum of two jets of the same input and directions (a residual connection).
+    pub fn plus(self, other: Jet<'t>) -> Jet<'t> {
+        let second = match (self.second, other.second) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+        Jet {
+            value: self.value + other.value,
+            first: self.first + other.first,
+            second,
+            trace: self.trace,
+        }
+    }
+
+    /// Pushes the jet through an [`Mlp`] (affine layers, activations, residual connections).
+    pub fn mlp(self, net: &Mlp, p: &Bound<'t>) -> Jet<'t> {
+        let n = net.layers.len();
+        let mut h = self;
+        for (l, layer) in net.layers.iter().enumerate() {
+            let w = p.var(layer.weight);
+            let b = layer.bias.map(|b| p.var(b));
+            let y = h.clone().affine(w, b).activation(layer.activation);
+            let skip = net.residual && l + 1 < n && layer.in_features == layer.out_features;
+            h = if skip { h.plus(y) } else { y };
+        }
+        h
+    }
+}
+
+/// The directions and trace set for a request on `d` inputs: the identity first when the
+/// gradient is wanted, then the second-order directions (reusing unit vectors already present).
+fn plan(d: usize, req: &Request) -> (Tensor, Vec<usize>) {
+    let second = req.second.as_ref();
+    match (req.gradient, second) {
+        (true, Some(SecondOrder::Laplacian(s))) => {
+            SecondOrder::Laplacian(s.clone()).directions(d); // validates the coordinates
+            (identity(d), s.clone())
+        }
+        (true, second) => {
+            let eye = identity(d);
+            let Some(so) = second else {
+                return (eye, vec![]);
+            };
+            let s = so.directions(d);
+            let k = s.shape()[1];
+            let mut data = Vec::with_capacity(d * (d + k));
+            for i in 0..d {
+                data.extend_from_slice(&eye.data()[i * d..(i + 1) * d]);
+                data.extend_from_slice(&s.data()[i * k..(i + 1) * k]);
+            }
+            (Tensor::from_vec(data, &[d, d + k]), (d..d + k).collect())
+        }
+        (false, Some(so)) => {
+            let s = so.directions(d);
+            let k = s.shape()[1];
+            (s, (0..k).collect())
+        }
+        (false, None) => (Tensor::zeros(&[d, 0]), vec![]),
+    }
+}
+
+pub(crate) fn identity(d: usize) -> Tensor {
+    let mut e = Tensor::zeros(&[d, d]);
+    for i in 0..d {
+        e.data_mut()[i * d + i] = 1.0;
+    }
+    e
+}
+
+/// The value and requested derivatives of a scalar-output [`Mlp`] at `x` `[B, d]` by forward
+/// jets; interchangeable with [`super::neural::scalar`]. `x` may be a constant.
+///
+/// # Panics
+/// If the network's output is not one-dimensional or the shapes do not match.
+#[track_caller]
+pub fn mlp_scalar<'t>(net: &Mlp, p: &Bound<'t>, x: Var<'t>, req: &Request) -> Derivatives<'t> {
+    let (b, d) = batch_dims(x, "jet::mlp_scalar");
+    let (dirs, trace) = plan(d, req);
+    let out = Jet::input(x, &dirs, trace).mlp(net, p);
+    scalar_output(out, b, d, req)
+}
+
+/// Reads a scalar field's [`Derivatives`] off the jet of its output `[B, 1]`.
+#[track_caller]
+pub fn scalar_output<'t>(out: Jet<'t>, b: usize, d: usize, req: &Request) -> Derivatives<'t> {
+    let s = out.value.shape();
+    assert!(
+        s.as_slice() == [b, 1],
+        "jet: a scalar field must end in [{b}, 1], got {:?}",
+        s.as_slice()
+    );
+    let tape = out.value.tape();
+    let m = out.first.shape()[out.first.ndim() - 2];
+    let gradient = req.gradient.then(|| {
+        let f = out.first.broadcast_to(&[b, m, 1]).reshape(&[b, m]);
+        if m == d {
+            f
+        } else {
+            f.slice(1, 0..d)
+        }
+    });
+    let second = req.second.as_ref().map(|_| {
+        out.second
+            .map_or_else(|| tape.constant(Tensor::zeros(&[b])), |l| l.reshape(&[b]))
+    });
+    Derivatives {
+        value: out.value.reshape(&[b]),
+        gradient,
+        second,
+    }
+}
+
+/// The values `u` `[B, m]` of a vector-valued [`Mlp`] at `x` `[B, d]` and its divergence
+/// `Σ_j ∂u_j/∂x_{coords[j]}` `[B]`, by a first-order jet along the unit vectors `e_{coords[j]}`.
+///
+/// # Panics
+/// If the output width is not `coords.len()` or a coordinate is out of range.
+#[track_caller]
+pub fn mlp_divergence<'t>(
+    net: &Mlp,
+    p: &Bound<'t>,
+    x: Var<'t>,
+    coords: &[usize],
+) -> (Var<'t>, Var<'t>) {
+    let (b, d) = batch_dims(x, "jet::mlp_divergence");
+    let m = coords.len();
+    let dirs = SecondOrder::Laplacian(coords.to_vec()).directions(d);
+    let out = Jet::input(x, &dirs, vec![]).mlp(net, p);
+    let s = out.value.shape();
+    assert!(
+        s.as_slice() == [b, m],
+        "jet::mlp_divergence: the field must be [{b}, {m}], got {:?}",
+        s.as_slice()
+    );
+    let eye = x.tape().constant(identity(m));
+    let div = (out.first * eye)
+        .broadcast_to(&[b, m, m])
+        .sum_axes(&[1, 2], false);
+    (out.value, div)
+}
