@@ -8,3 +8,4 @@ mod nn;
 mod ot;
 mod pde;
 mod physics;
+mod support;

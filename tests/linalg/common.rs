@@ -3,41 +3,15 @@
 use physgrad::testing::{check_grad, check_grad2, GradCheck};
 use physgrad::{Tape, Tensor, Var};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use rand::{Rng, SeedableRng};
+use proptest::test_runner::TestCaseError;
+use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-pub fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(32)
-}
+pub use crate::support::rng;
 
-/// Runs `body` on `cases()` random seeds (proptest reports the failing seed); with
-/// `LINALG_SEED=s` set, on that seed only (to reproduce a failure).
+/// Runs `body` on `cases()` random seeds; with `LINALG_SEED=s`, on that seed only.
 pub fn for_seeds(body: impl Fn(u64) -> Result<(), TestCaseError>) {
-    if let Some(seed) = std::env::var("LINALG_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-    {
-        if let Err(e) = body(seed) {
-            panic!("seed {seed}: {e}");
-        }
-        return;
-    }
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
-    if let Err(e) = runner.run(&any::<u64>(), body) {
-        panic!("{e}");
-    }
-}
-
-pub fn rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed)
+    crate::support::for_seeds("LINALG_SEED", body)
 }
 
 /// A random sparse pattern on `n × n`: the full diagonal plus each off-diagonal position with
