@@ -1,5 +1,7 @@
 //! Helpers shared by the test modules: the case count and a seeded proptest runner.
 
+use physgrad::testing::{check_grad, check_grad2, GradCheck};
+use physgrad::{Tape, Tensor, Var};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rand::SeedableRng;
@@ -35,4 +37,15 @@ pub fn for_seeds(seed_var: &str, body: impl Fn(u64) -> Result<(), TestCaseError>
 /// A seeded ChaCha8 generator.
 pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
+}
+
+/// First- and second-order checks of `f` at `inputs`.
+pub fn check_both<F>(f: F, inputs: &[Tensor]) -> Result<(), TestCaseError>
+where
+    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
+{
+    let cfg = GradCheck::default();
+    check_grad(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("first order: {e}")))?;
+    check_grad2(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("second order: {e}")))?;
+    Ok(())
 }

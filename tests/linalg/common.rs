@@ -1,13 +1,12 @@
 //! Random well-conditioned problems and the proptest runner shared by the linalg tests.
 
-use physgrad::testing::{check_grad, check_grad2, GradCheck};
-use physgrad::{Tape, Tensor, Var};
+use physgrad::Tensor;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-pub use crate::support::rng;
+pub use crate::support::{check_both, rng};
 
 /// Runs `body` on `cases()` random seeds; with `LINALG_SEED=s`, on that seed only.
 pub fn for_seeds(body: impl Fn(u64) -> Result<(), TestCaseError>) {
@@ -98,17 +97,6 @@ pub fn matvec(
 
 pub fn randn(shape: &[usize], r: &mut ChaCha8Rng) -> Tensor {
     Tensor::randn(shape, r.random())
-}
-
-/// First- and second-order checks of `f` at `inputs`.
-pub fn check_both<F>(f: F, inputs: &[Tensor]) -> Result<(), TestCaseError>
-where
-    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
-{
-    let cfg = GradCheck::default();
-    check_grad(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("first order: {e}")))?;
-    check_grad2(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("second order: {e}")))?;
-    Ok(())
 }
 
 pub fn close(a: &[f64], b: &[f64], tol: f64) -> Result<(), TestCaseError> {

@@ -1,25 +1,12 @@
 //! The proptest runner and gradient-check helper shared by the physics tests.
 
-use physgrad::testing::{check_grad, check_grad2, GradCheck};
-use physgrad::{Tape, Tensor, Var};
 use proptest::test_runner::TestCaseError;
 
-pub use crate::support::rng;
+pub use crate::support::{check_both, rng};
 
 /// Runs `body` on `cases()` random seeds; with `PHYSICS_SEED=s`, on that seed only.
 pub fn for_seeds(body: impl Fn(u64) -> Result<(), TestCaseError>) {
     crate::support::for_seeds("PHYSICS_SEED", body)
-}
-
-/// First- and second-order checks of `f` at `inputs`.
-pub fn check_both<F>(f: F, inputs: &[Tensor]) -> Result<(), TestCaseError>
-where
-    F: for<'t> Fn(&'t Tape, &[Var<'t>]) -> Var<'t>,
-{
-    let cfg = GradCheck::default();
-    check_grad(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("first order: {e}")))?;
-    check_grad2(&f, inputs, &cfg).map_err(|e| TestCaseError::fail(format!("second order: {e}")))?;
-    Ok(())
 }
 
 /// Observed order `log(e₁/e₂)/log(h₁/h₂)` of consecutive errors on grids refined by `ratio`.
