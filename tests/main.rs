@@ -8,4 +8,5 @@ mod nn;
 mod ot;
 mod pde;
 mod physics;
+mod report;
 mod support;
