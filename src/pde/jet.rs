@@ -13,6 +13,9 @@
 //! One forward pass gives `∇v·s_c` and `Σ_{c∈T} s_cᵀ∇²v s_c` of the network output; nested
 //! reverse mode ([`super::neural`]) needs one extra sweep per direction in `T`.
 
+mod fourier;
+pub use fourier::{fourier_divergence, fourier_scalar};
+
 use super::{batch_dims, Derivatives, Request, SecondOrder};
 use crate::autodiff::Var;
 use crate::nn::{Activation, Bound, Mlp};

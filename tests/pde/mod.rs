@@ -1,6 +1,7 @@
 //! Input derivatives of neural fields (`physgrad::pde`): closed forms, nested vs jets, weight
 //! gradients.
 
+mod fourier;
 mod grid;
 mod hutch;
 mod jets;
