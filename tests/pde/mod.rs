@@ -7,6 +7,7 @@ mod hutch;
 mod jets;
 mod nested;
 mod operators;
+mod rows;
 
 /// Property-test case count from `PROPTEST_CASES` (default 32).
 pub(crate) fn cases() -> u32 {
