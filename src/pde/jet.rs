@@ -13,6 +13,11 @@
 //! One forward pass gives `∇v·s_c` and `Σ_{c∈T} s_cᵀ∇²v s_c` of the network output; nested
 //! reverse mode ([`super::neural`]) needs one extra sweep per direction in `T`.
 
+mod fourier;
+mod rows;
+pub use fourier::{fourier_divergence, fourier_scalar};
+pub use rows::{row_scale, sum_prod};
+
 use super::{batch_dims, Derivatives, Request, SecondOrder};
 use crate::autodiff::Var;
 use crate::nn::{Activation, Bound, Mlp};
@@ -104,6 +109,9 @@ impl<'t> Jet<'t> {
         let m = self.first.shape()[axis];
         let t = &self.trace;
         let contiguous = t.windows(2).all(|w| w[1] == w[0] + 1);
+        if nd == 3 && contiguous && !t.is_empty() {
+            return sum_prod(self.first, self.first, t[0]..t[0] + t.len());
+        }
         let sel = if t.len() == m && contiguous && t.first() == Some(&0) {
             self.first
         } else if contiguous && !t.is_empty() {
@@ -116,8 +124,6 @@ impl<'t> Jet<'t> {
 
     /// An elementwise map with derivatives `a'`, `a''` (each `[B, n]`, on the tape).
     pub fn elementwise(self, a: Var<'t>, a1: Var<'t>, a2: Option<Var<'t>>) -> Jet<'t> {
-        let s = a1.shape();
-        let a1_rows = a1.reshape(&[s[0], 1, s[1]]);
         let curvature = match (a2, self.trace.is_empty()) {
             (Some(a2), false) => Some(a2 * self.trace_square()),
             _ => None,
@@ -129,7 +135,13 @@ impl<'t> Jet<'t> {
         };
         Jet {
             value: a,
-            first: a1_rows * self.first,
+            first: if self.first.ndim() == 3 {
+                let m = self.first.shape()[1];
+                row_scale(a1, self.first, 0..m)
+            } else {
+                let s = a1.shape();
+                a1.reshape(&[s[0], 1, s[1]]) * self.first
+            },
             second,
             trace: self.trace,
         }

@@ -19,7 +19,7 @@ const ACTS: [Activation; 8] = [
     Activation::Relu,
 ];
 
-fn runner() -> TestRunner {
+pub(super) fn runner() -> TestRunner {
     TestRunner::new(Config {
         cases: super::cases(),
         failure_persistence: None,
@@ -27,7 +27,7 @@ fn runner() -> TestRunner {
     })
 }
 
-fn close(a: &Tensor, b: &Tensor, what: &str) -> Result<(), TestCaseError> {
+pub(super) fn close(a: &Tensor, b: &Tensor, what: &str) -> Result<(), TestCaseError> {
     let scale = 1.0 + b.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let err = a.max_abs_diff(b);
     prop_assert!(
@@ -37,7 +37,7 @@ fn close(a: &Tensor, b: &Tensor, what: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn compare(a: &Derivatives<'_>, b: &Derivatives<'_>) -> Result<(), TestCaseError> {
+pub(super) fn compare(a: &Derivatives<'_>, b: &Derivatives<'_>) -> Result<(), TestCaseError> {
     close(&a.value.value(), &b.value.value(), "value")?;
     match (a.gradient, b.gradient) {
         (Some(x), Some(y)) => close(&x.value(), &y.value(), "gradient")?,
@@ -75,7 +75,7 @@ fn id_seed(name: &str) -> u64 {
 
 /// The requests exercised: gradient, Laplacians over subsets with and without the gradient,
 /// diffusion traces with and without the gradient.
-fn requests(d: usize, seed: u64) -> Vec<Request> {
+pub(super) fn requests(d: usize, seed: u64) -> Vec<Request> {
     let subset: Vec<usize> = (0..d).filter(|i| i % 2 == 0).collect();
     let scattered: Vec<usize> = (0..d).rev().step_by(2).collect();
     let sigma = Tensor::randn(&[d, 2], seed);
@@ -141,7 +141,7 @@ fn jet_divergence_matches_nested() {
 }
 
 /// `mean((∂ₜv + Δₓv − ½‖∇ₓv‖²)²)`-type loss from either method.
-fn residual_loss<'t>(r: &Derivatives<'t>) -> physgrad::Var<'t> {
+pub(super) fn residual_loss<'t>(r: &Derivatives<'t>) -> physgrad::Var<'t> {
     let g = r.gradient.unwrap();
     (r.second.unwrap() - 0.5 * g.square().sum_axes(&[1], false) + r.derivative(0))
         .square()

@@ -1,11 +1,13 @@
 //! Input derivatives of neural fields (`physgrad::pde`): closed forms, nested vs jets, weight
 //! gradients.
 
+mod fourier;
 mod grid;
 mod hutch;
 mod jets;
 mod nested;
 mod operators;
+mod rows;
 
 /// Property-test case count from `PROPTEST_CASES` (default 32).
 pub(crate) fn cases() -> u32 {

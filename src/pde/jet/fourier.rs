@@ -1,0 +1,161 @@
+//! Forward jets through the [`FourierMlp`] of the Path Integral Sampler, a field on `(x, t)` with
+//! input layout `[B, d + 1]` (time in the last column, as in its [`Module`](crate::nn::Module)
+//! implementation).
+//!
+//! The time embedding `e(t) = [sin(c·t + φ), cos(c·t + φ)]` is the affine map `t ↦ t·cᵀ + φ`
+//! (a `[1, C]` weight) followed by two elementwise maps, so its jet is
+//! `J_e = [cos(a)·(J_t cᵀ), −sin(a)·(J_t cᵀ)]`,
+//! `L_e = [−sin(a)·Σ_{c∈T}(J_{t,c} c)², −cos(a)·Σ_{c∈T}(J_{t,c} c)²]` with `a = c·t + φ`;
+//! the rest of the network is affine maps, exact GELUs and one sum of branches.
+
+use super::{identity, plan, scalar_output, Jet};
+use crate::autodiff::Var;
+use crate::nn::{Activation, Bound, FourierMlp, Linear};
+use crate::pde::{batch_dims, Derivatives, Request, SecondOrder};
+use crate::tensor::Tensor;
+
+impl<'t> Jet<'t> {
+    /// A [`Linear`] layer: the affine map, then the layer's activation.
+    pub fn linear(self, layer: &Linear, p: &Bound<'t>) -> Jet<'t> {
+        let w = p.var(layer.weight);
+        let b = layer.bias.map(|b| p.var(b));
+        self.affine(w, b).activation(layer.activation)
+    }
+
+    /// Pushes a jet of the inputs `(x, t)` `[B, d + 1]` through a [`FourierMlp`]:
+    /// `f = W_out·GELU(h) + b_out` with `h` from `hₓ + hₜ` and the GELU-Linear blocks.
+    ///
+    /// # Panics
+    /// If the jet's width is not `d + 1` for the network's input width `d`.
+    #[track_caller]
+    pub fn fourier_mlp(self, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
+        let n = self.value.shape()[1];
+        let d = net.input.in_features;
+        assert!(
+            n == d + 1,
+            "Jet::fourier_mlp: the points must be [B, d + 1 = {}], got width {n}",
+            d + 1
+        );
+        let x = self.columns(0..d);
+        let t = self.columns(d..d + 1);
+        let c = net.embedding.freqs.clone();
+        let cw = t.value.tape().constant(c.reshape(&[1, c.len()]));
+        let arg = t.affine(cw, Some(p.var(net.embedding.phase)));
+        let z = arg.value;
+        let (s, co) = (z.sin(), z.cos());
+        let sin = arg.clone().elementwise(s, co, Some(-s));
+        let cos = arg.elementwise(co, -s, Some(-co));
+        let e = Jet::concat(sin, cos);
+        let ht = e
+            .linear(&net.time_in, p)
+            .activation(Activation::Gelu)
+            .linear(&net.time_out, p);
+        let mut h = x.linear(&net.input, p).plus(ht);
+        for block in &net.blocks {
+            h = h.activation(Activation::Gelu).linear(block, p);
+        }
+        h.activation(Activation::Gelu).linear(&net.output, p)
+    }
+
+    /// The jet of the feature columns `range` (value `[B, k]`, first derivatives `[…, m, k]`).
+    pub fn columns(&self, range: std::ops::Range<usize>) -> Jet<'t> {
+        let last = self.first.ndim() - 1;
+        Jet {
+            value: self.value.slice(1, range.clone()),
+            first: self.first.slice(last, range.clone()),
+            second: self.second.map(|l| l.slice(1, range)),
+            trace: self.trace.clone(),
+        }
+    }
+
+    /// The jet of `[a, b]` concatenated along the features. Both must come from the same input
+    /// jet (same directions and trace set).
+    ///
+    /// # Panics
+    /// If the batch or direction counts differ.
+    #[track_caller]
+    pub fn concat(a: Jet<'t>, b: Jet<'t>) -> Jet<'t> {
+        let (fa, fb) = (a.first, b.first);
+        let (fa, fb) = match (fa.ndim(), fb.ndim()) {
+            (2, 3) => (fa.broadcast_to(&rows(fb, fa)), fb),
+            (3, 2) => (fa, fb.broadcast_to(&rows(fa, fb))),
+            _ => (fa, fb),
+        };
+        let last = fa.ndim() - 1;
+        let zeros = |j: &Jet<'t>| {
+            let s = j.value.shape();
+            j.value.tape().constant(Tensor::zeros(&[s[0], s[1]]))
+        };
+        let second = match (a.second, b.second) {
+            (None, None) => None,
+            (sa, sb) => Some(Var::concat(
+                &[
+                    sa.unwrap_or_else(|| zeros(&a)),
+                    sb.unwrap_or_else(|| zeros(&b)),
+                ],
+                1,
+            )),
+        };
+        Jet {
+            value: Var::concat(&[a.value, b.value], 1),
+            first: Var::concat(&[fa, fb], last),
+            second,
+            trace: a.trace,
+        }
+    }
+}
+
+/// The shape `[B, m, n]` of a per-row `first` with the batch of `with` and the features of `own`.
+fn rows(with: Var<'_>, own: Var<'_>) -> Vec<usize> {
+    let (ws, os) = (with.shape(), own.shape());
+    vec![ws[0], os[0], os[1]]
+}
+
+/// The value and requested derivatives of a scalar-output [`FourierMlp`] at `xt` `[B, d + 1]`
+/// (time last) by forward jets; interchangeable with
+/// `neural::scalar(xt, |xt| net.forward(p, xt), req)`. Coordinates in `req` index `(x, t)`, so
+/// `d` is `∂ₜ`; use [`time_sigma`](crate::pde::operators::time_sigma) for diffusion in `x` only.
+///
+/// # Panics
+/// If the network's output is not one-dimensional or the shapes do not match.
+#[track_caller]
+pub fn fourier_scalar<'t>(
+    net: &FourierMlp,
+    p: &Bound<'t>,
+    xt: Var<'t>,
+    req: &Request,
+) -> Derivatives<'t> {
+    let (b, n) = batch_dims(xt, "jet::fourier_scalar");
+    let (dirs, trace) = plan(n, req);
+    let out = Jet::input(xt, &dirs, trace).fourier_mlp(net, p);
+    scalar_output(out, b, n, req)
+}
+
+/// The values `u` `[B, m]` of a vector-valued [`FourierMlp`] at `xt` `[B, d + 1]` and its
+/// divergence `Σ_j ∂u_j/∂x_{coords[j]}` `[B]` (typically `coords = 0..d`, a drift in `x`).
+///
+/// # Panics
+/// If the output width is not `coords.len()` or a coordinate is out of range.
+#[track_caller]
+pub fn fourier_divergence<'t>(
+    net: &FourierMlp,
+    p: &Bound<'t>,
+    xt: Var<'t>,
+    coords: &[usize],
+) -> (Var<'t>, Var<'t>) {
+    let (b, n) = batch_dims(xt, "jet::fourier_divergence");
+    let dirs = SecondOrder::Laplacian(coords.to_vec()).directions(n);
+    let out = Jet::input(xt, &dirs, vec![]).fourier_mlp(net, p);
+    let m = coords.len();
+    let s = out.value.shape();
+    assert!(
+        s.as_slice() == [b, m],
+        "jet::fourier_divergence: the field must be [{b}, {m}], got {:?}",
+        s.as_slice()
+    );
+    let eye = xt.tape().constant(identity(m));
+    let div = (out.first * eye)
+        .broadcast_to(&[b, m, m])
+        .sum_axes(&[1, 2], false);
+    (out.value, div)
+}

@@ -1,0 +1,99 @@
+//! Forward jets through `FourierMlp` (a field on `(x, t)`, time last) against nested reverse
+//! mode: values, gradients (including ∂ₜ), Laplacians, diffusion traces, divergences, and the
+//! weight gradients of a jet loss.
+
+use super::jets::{close, compare, requests, residual_loss, runner};
+use physgrad::nn::{FourierMlp, Module, ParamStore};
+use physgrad::pde::{jet, neural};
+use physgrad::testing::{check_grad, hr, GradCheck};
+use physgrad::{Tape, Tensor};
+
+/// A random Fourier MLP with non-zero biases (so every GELU is exercised off zero).
+fn build(
+    d: usize,
+    channels: usize,
+    blocks: usize,
+    out: usize,
+    seed: u64,
+) -> (ParamStore, FourierMlp) {
+    let mut store = ParamStore::new(seed);
+    let net = FourierMlp::new(&mut store, "f", d, channels, blocks, out, false);
+    for id in store.select("f.") {
+        if store.name(id).ends_with("bias") {
+            let n = store.get(id).len();
+            store.set(id, Tensor::randn(&[n], seed ^ (id.0 as u64 + 11)));
+        }
+    }
+    (store, net)
+}
+
+#[test]
+fn fourier_jets_match_nested() {
+    let strategy = (1usize..4, 1usize..5, 0usize..3, 1usize..4, 0u64..1000);
+    runner()
+        .run(&strategy, |(d, c, blocks, batch, seed)| {
+            let (store, net) = build(d, c, blocks, 1, seed);
+            // times in [0, 1] as in the sampler; frequencies up to 100 make large derivatives
+            let xs = Tensor::randn(&[batch, d + 1], seed + 1);
+            for req in requests(d + 1, seed + 2) {
+                let tape = Tape::new();
+                let p = store.bind(&tape);
+                let x = tape.var(xs.clone());
+                let nested = neural::scalar(x, |x| net.forward(&p, x), &req);
+                let jets = jet::fourier_scalar(&net, &p, x, &req);
+                compare(&jets, &nested)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn fourier_divergence_matches_nested() {
+    let strategy = (1usize..4, 1usize..5, 0usize..3, 0u64..1000);
+    runner()
+        .run(&strategy, |(d, c, blocks, seed)| {
+            let (store, net) = build(d, c, blocks, d, seed);
+            let tape = Tape::new();
+            let p = store.bind(&tape);
+            let x = tape.var(Tensor::randn(&[3, d + 1], seed + 1));
+            let coords: Vec<usize> = (0..d).collect();
+            let (u, div) = jet::fourier_divergence(&net, &p, x, &coords);
+            let u_ref = net.forward(&p, x);
+            close(&u.value(), &u_ref.value(), "field")?;
+            let want = neural::divergence(x, u_ref, &coords).value();
+            close(&div.value(), &want, "divergence")?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn fourier_jet_loss_weight_gradients() {
+    let (store, net) = build(2, 3, 1, 1, 5);
+    let xs = Tensor::randn(&[3, 3], 6).map(|v| 0.05 * v);
+    let sigma = physgrad::pde::operators::time_sigma(&Tensor::randn(&[2, 2], 7));
+    let req = physgrad::pde::Request::diffusion(sigma).with_gradient();
+    let tape = Tape::new();
+    let p = store.bind(&tape);
+    let x = tape.var(xs.clone());
+    let lj = residual_loss(&jet::fourier_scalar(&net, &p, x, &req));
+    let ln = residual_loss(&neural::scalar(x, |x| net.forward(&p, x), &req));
+    assert!((lj.item() - ln.item()).abs() <= 1e-10 * (1.0 + ln.item().abs()));
+    let (gj, gn) = (p.gradients(lj), p.gradients(ln));
+    for id in store.ids() {
+        let (a, b) = (gj.get(id).unwrap(), gn.get(id).unwrap());
+        assert!(
+            a.max_abs_diff(b) < 1e-10 * (1.0 + b.norm()),
+            "{}",
+            store.name(id)
+        );
+    }
+    let (s, n, r) = (store.clone(), net.clone(), req.clone());
+    let f = hr(move |tape, w| {
+        let p = s.bind_vars(w);
+        let x = tape.constant(xs.clone());
+        residual_loss(&jet::fourier_scalar(&n, &p, x, &r))
+    });
+    check_grad(f, store.values(), &GradCheck::default()).unwrap();
+}
