@@ -141,6 +141,9 @@ fn single_modes_grow_at_the_analytic_rate() {
         let (rate, k) = measured_rate(&base, mx, my);
         let exact = base.growth_rate(k);
         let err = (rate - exact).abs();
+        eprintln!(
+            "mode ({mx},{my}) k = {k:.4}: rate {rate:.6}, σ(k) = {exact:.6}, |Δ| = {err:.2e}"
+        );
         assert!(
             err < 2e-3 * sigma_max.max(exact.abs()),
             "mode ({mx},{my}), k = {k:.3}: rate {rate:.6} vs σ = {exact:.6}"
@@ -174,7 +177,10 @@ fn stats(img: &Tensor) -> (f64, Vec<f64>) {
 #[test]
 fn binary_images_hit_the_volume_fraction_and_decorrelate() {
     let k = 4;
-    for m in [0.0, -0.3] {
+    // Tolerances: at m = 0 the phases are symmetric (64 seeds: |p₁ − ½| ≤ 0.007); off-critical,
+    // droplets sit in a matrix whose concentration is raised above −1 by curvature (Gibbs–
+    // Thomson), which biases p₁ low (m = −0.3, 64 seeds: p₁ − 0.35 ∈ [−0.034, 0]).
+    for (m, tol) in [(0.0, 0.01), (-0.3, 0.045)] {
         let cfg = CahnHilliardConfig {
             mean: m,
             ..CahnHilliardConfig::default()
@@ -188,7 +194,7 @@ fn binary_images_hit_the_volume_fraction_and_decorrelate() {
             let (p1, s2) = stats(&img);
             let target = cfg.target_volume_fraction();
             assert!(
-                (p1 - target).abs() < 0.03,
+                (p1 - target).abs() < tol,
                 "m = {m}: p₁ = {p1}, target {target}"
             );
             assert!((s2[0] - p1).abs() < 1e-15, "S₂(0) = {} ≠ p₁ = {p1}", s2[0]);
@@ -215,9 +221,16 @@ fn domains_coarsen_with_time() {
         }
         lengths.push(characteristic_length(&st.field(), cfg.h));
     }
+    eprintln!("coarsening length at t = 50, 150, 450: {lengths:?}");
     assert!(
         lengths.windows(2).all(|w| w[1] > 1.1 * w[0]),
         "no coarsening: {lengths:?}"
+    );
+    // Late coarsening follows Lifshitz–Slyozov, L ∝ t^{1/3} (measured 0.35 from t = 150 to 450).
+    let exponent = (lengths[2] / lengths[1]).ln() / 3f64.ln();
+    assert!(
+        (0.2..0.5).contains(&exponent),
+        "coarsening exponent {exponent}"
     );
     // Onset: the length is near the fastest-growing wavelength 2π√(2κ) = 2π.
     assert!((lengths[0] / (2.0 * PI) - 1.0).abs() < 0.5, "{lengths:?}");
