@@ -196,8 +196,8 @@ fn singular_neumann_laplacians_are_detected_by_both_factorisations() {
             for (k, &(i, j)) in entries.iter().enumerate() {
                 au[i] += shifted[k] * u.data()[j];
             }
-            for i in 0..n {
-                res = res.max((au[i] - rhs.data()[i]).abs());
+            for (a, b) in au.iter().zip(rhs.data()) {
+                res = res.max((a - b).abs());
             }
             assert!(res < 1e-9, "m = {m}, {fact:?}: residual {res:e}");
         }
