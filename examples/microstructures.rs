@@ -95,6 +95,34 @@ fn svg(curves: &[Vec<f64>], p1: f64) -> String {
     s
 }
 
+/// `k` continuous fields, in chunks of two per thread, with a progress line per chunk.
+fn generate(cfg: &CahnHilliardConfig, k: usize) -> Result<Vec<Tensor>> {
+    let chunk = 2 * rayon::current_num_threads();
+    let start = Instant::now();
+    let mut fields = Vec::with_capacity(k);
+    while fields.len() < k {
+        let take = chunk.min(k - fields.len());
+        let part = CahnHilliardConfig {
+            seed: cfg.seed + fields.len() as u64,
+            ..*cfg
+        };
+        let batch = simulate_batch(&part, take)?;
+        let nn = cfg.n * cfg.n;
+        for i in 0..take {
+            let v = batch.data()[i * nn..(i + 1) * nn].to_vec();
+            fields.push(Tensor::from_vec(v, &[cfg.n, cfg.n]));
+        }
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "  {}/{k} images  {:.1} s  ({:.1} ms/image)",
+            fields.len(),
+            secs,
+            1e3 * secs / fields.len() as f64
+        );
+    }
+    Ok(fields)
+}
+
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let k: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
@@ -115,29 +143,7 @@ fn main() -> Result<()> {
         cfg.steps,
         n = cfg.n
     );
-    let chunk = 2 * rayon::current_num_threads();
-    let start = Instant::now();
-    let mut fields = Vec::with_capacity(k);
-    while fields.len() < k {
-        let take = chunk.min(k - fields.len());
-        let part = CahnHilliardConfig {
-            seed: cfg.seed + fields.len() as u64,
-            ..cfg
-        };
-        let batch = simulate_batch(&part, take)?;
-        let nn = cfg.n * cfg.n;
-        for i in 0..take {
-            let v = batch.data()[i * nn..(i + 1) * nn].to_vec();
-            fields.push(Tensor::from_vec(v, &[cfg.n, cfg.n]));
-        }
-        let secs = start.elapsed().as_secs_f64();
-        println!(
-            "  {}/{k} images  {:.1} s  ({:.1} ms/image)",
-            fields.len(),
-            secs,
-            1e3 * secs / fields.len() as f64
-        );
-    }
+    let fields = generate(&cfg, k)?;
     let mut csv = String::from("image,seed,volume_fraction,s2_0,s2_half,length\n");
     let mut curves = Vec::with_capacity(k);
     let mut p1_mean = 0.0;

@@ -33,14 +33,13 @@
 //! the real and imaginary parts of one complex field: [`simulate_batch`] runs images in pairs
 //! (half the transforms), rayon across pairs.
 
+use super::fft2::Plans;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use rustfft::num_complex::Complex64;
-use rustfft::{Fft, FftPlanner};
-use std::sync::Arc;
 
 const OP: &str = "cahn_hilliard";
 
@@ -169,55 +168,6 @@ impl CahnHilliardConfig {
         let n = self.n;
         let ax: Vec<f64> = (0..n).map(|m| self.k2_axis(m)).collect();
         (0..n * n).map(|p| ax[p / n] + ax[p % n]).collect()
-    }
-}
-
-/// Forward and inverse length-`N` transforms, shareable across threads.
-#[derive(Clone)]
-struct Plans {
-    n: usize,
-    fwd: Arc<dyn Fft<f64>>,
-    inv: Arc<dyn Fft<f64>>,
-}
-
-impl Plans {
-    fn new(n: usize) -> Plans {
-        let mut planner = FftPlanner::new();
-        Plans {
-            n,
-            fwd: planner.plan_fft_forward(n),
-            inv: planner.plan_fft_inverse(n),
-        }
-    }
-
-    fn scratch_len(&self) -> usize {
-        self.fwd
-            .get_inplace_scratch_len()
-            .max(self.inv.get_inplace_scratch_len())
-    }
-
-    /// Unnormalised 2-D transform of `a` (row-major `N × N`), result in `b` in transposed
-    /// layout (`b[kx N + ky]`); `a` is overwritten. The inverse direction maps a transposed
-    /// spectrum back to row-major values, again unnormalised (a round trip multiplies by `N²`).
-    fn fft2(&self, inverse: bool, a: &mut [Complex64], b: &mut [Complex64], s: &mut [Complex64]) {
-        let fft = if inverse { &self.inv } else { &self.fwd };
-        fft.process_with_scratch(a, s);
-        transpose(a, b, self.n);
-        fft.process_with_scratch(b, s);
-    }
-}
-
-/// `b = aᵀ` for row-major `n × n`, in 8 × 8 blocks.
-fn transpose(a: &[Complex64], b: &mut [Complex64], n: usize) {
-    const B: usize = 8;
-    for i0 in (0..n).step_by(B) {
-        for j0 in (0..n).step_by(B) {
-            for i in i0..(i0 + B).min(n) {
-                for j in j0..(j0 + B).min(n) {
-                    b[j * n + i] = a[i * n + j];
-                }
-            }
-        }
     }
 }
 

@@ -26,6 +26,7 @@
 pub mod burgers;
 pub mod cahn_hilliard;
 pub mod fem;
+mod fft2;
 pub mod ode;
 pub mod poisson;
 pub mod random_field;
