@@ -1,8 +1,10 @@
 //! Criterion benches of the physics models, each forward plus first-order gradients with
 //! respect to the parameters: PhysGNN's 1-D Poisson batch, 2-D Poisson with a face field, and
-//! Q4 elasticity with per-element (E, ν).
+//! Q4 elasticity with per-element (E, ν); and one Cahn–Hilliard microstructure (64 × 64, the
+//! default 300 steps), alone and as a pair (two images in one complex field).
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use physgrad::physics::cahn_hilliard::{simulate, simulate_batch, CahnHilliardConfig};
 use physgrad::physics::fem::{Edge, Q4Elasticity, RectMesh};
 use physgrad::physics::poisson::{poisson_1d, Poisson2d};
 use physgrad::{Tape, Tensor};
@@ -60,9 +62,21 @@ fn q4(c: &mut Criterion) {
     });
 }
 
+fn cahn_hilliard(c: &mut Criterion) {
+    let cfg = CahnHilliardConfig::default();
+    c.bench_function("physics/cahn_hilliard_64x64_300steps", |bench| {
+        bench.iter(|| black_box(simulate(&cfg).unwrap().data()[0]))
+    });
+    // Two images in the real and imaginary parts: one rayon task, so this is the cost of a pair
+    // on one thread.
+    c.bench_function("physics/cahn_hilliard_64x64_300steps_pair", |bench| {
+        bench.iter(|| black_box(simulate_batch(&cfg, 2).unwrap().data()[0]))
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = poisson_1d_batch, poisson_2d, q4
+    targets = poisson_1d_batch, poisson_2d, q4, cahn_hilliard
 }
 criterion_main!(benches);

@@ -199,6 +199,29 @@ impl System for SparseSystem {
     }
 
     fn factor(&self, values: &[f64]) -> Result<SparseFactor> {
+        let factor = self.factor_unchecked(values)?;
+        self.probe(&factor, values)?;
+        Ok(factor)
+    }
+
+    fn solve_in_place(&self, factor: &SparseFactor, rhs: &mut [f64], k: usize, transpose: bool) {
+        self.solve_with(factor, rhs, k, transpose)
+    }
+
+    fn grad_index(&self) -> &GradIndex {
+        &self.grad
+    }
+}
+
+/// Relative forward error `‖x − z‖∞ / ‖z‖∞` of the probe solve above which the factorisation
+/// is declared numerically singular. A solve loses about `log₁₀ κ(A)` digits, so this flags
+/// `κ(A) ≳ 10⁻²/ε ≈ 4·10¹³` — the same regime as the dense path's pivot test
+/// `|pivot| ≤ n·ε·max|aᵢⱼ|` — while an exactly singular matrix gives an `O(1)` error.
+const PROBE_TOL: f64 = 1e-2;
+
+impl SparseSystem {
+    /// The numeric factorisation, without the singularity probe.
+    fn factor_unchecked(&self, values: &[f64]) -> Result<SparseFactor> {
         self.check_symmetric(values)?;
         self.factorizations.fetch_add(1, Ordering::Relaxed);
         let csc: Vec<f64> = self.slot_source.iter().map(|&k| values[k]).collect();
@@ -252,7 +275,47 @@ impl System for SparseSystem {
         }
     }
 
-    fn solve_in_place(&self, factor: &SparseFactor, rhs: &mut [f64], k: usize, transpose: bool) {
+    /// Detects (numerically) singular matrices that faer factorises without complaint (a tiny
+    /// positive Cholesky pivot, a tiny LU pivot): solves `A x = A z` for the fixed probe
+    /// `zᵢ = 1 + ((7i) mod 11)/11` (mean ≠ 0, so constant null vectors — pure-Neumann
+    /// Laplacians — are caught) and fails if `x` misses `z` by more than [`PROBE_TOL`]
+    /// relatively. Costs one product with `A` and one solve: `O(nnz(A) + nnz(L + U))`.
+    fn probe(&self, factor: &SparseFactor, values: &[f64]) -> Result<()> {
+        let n = self.n;
+        let z: Vec<f64> = (0..n).map(|i| 1.0 + ((7 * i) % 11) as f64 / 11.0).collect();
+        let mut x = vec![0.0; n];
+        for (k, (&i, &j)) in self.rows.iter().zip(&self.cols).enumerate() {
+            x[i] += values[k] * z[j];
+        }
+        for k in self.grad.scatter.iter().flatten().skip(self.rows.len()) {
+            // Cholesky entries below the diagonal without a stored mirror act on both sides.
+            x[self.cols[*k]] += values[*k] * z[self.rows[*k]];
+        }
+        self.solve_with(factor, &mut x, 1, false);
+        // NaN-aware: a non-finite x counts as an infinite error.
+        let err = x.iter().zip(&z).fold(0.0f64, |m, (a, b)| {
+            let d = (a - b).abs();
+            if d.is_nan() {
+                f64::INFINITY
+            } else {
+                m.max(d)
+            }
+        });
+        let zmax = 1.0 + 10.0 / 11.0;
+        if err <= PROBE_TOL * zmax {
+            return Ok(());
+        }
+        Err(Error::Singular {
+            op: OP.into(),
+            detail: format!(
+                "numerically singular: the probe solve A x = A z misses z by {:e} (relative), \
+                 more than {PROBE_TOL:e}",
+                err / zmax
+            ),
+        })
+    }
+
+    fn solve_with(&self, factor: &SparseFactor, rhs: &mut [f64], k: usize, transpose: bool) {
         let par = Par::Seq;
         let x = MatMut::from_column_major_slice_mut(rhs, self.n, k);
         match (&self.symbolic, factor) {
@@ -283,10 +346,6 @@ impl System for SparseSystem {
             _ => unreachable!("a factor always matches its pattern's symbolic kind"),
         }
     }
-
-    fn grad_index(&self) -> &GradIndex {
-        &self.grad
-    }
 }
 
 /// `u = A⁻¹ b` for the sparse matrix `A` with `values` on `pattern`.
@@ -301,7 +360,9 @@ impl System for SparseSystem {
 ///
 /// # Errors
 /// [`Error::NonFinite`] for NaN/∞ in `values` or `rhs`; [`Error::Singular`] when the
-/// factorisation fails (no pivot, not positive definite) or the solution is not finite;
+/// factorisation fails (no pivot, not positive definite), the matrix is numerically singular
+/// (a probe solve `A x = A z` misses `z` by more than 1 % — condition number `≳ 4·10¹³`, e.g.
+/// a pure-Neumann Laplacian), or the solution is not finite;
 /// [`Error::InvalidInput`] when a Cholesky matrix is not symmetric. Errors in a batch name the
 /// element.
 ///

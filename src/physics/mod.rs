@@ -20,9 +20,13 @@
 //! * [`burgers`] — explicit Rusanov/central reference solver for viscous Burgers with a
 //!   stability check.
 //! * [`statistics`] — volume fraction and periodic two-point correlation of an image, on the tape.
+//! * [`cahn_hilliard`] — semi-implicit spectral Cahn–Hilliard simulator: binary two-phase
+//!   microstructures (batched, seeded) as targets for those statistics.
 
 pub mod burgers;
+pub mod cahn_hilliard;
 pub mod fem;
+mod fft2;
 pub mod ode;
 pub mod poisson;
 pub mod random_field;

@@ -140,3 +140,66 @@ fn empty_systems_solve_to_empty() {
         assert_eq!(u.value().len(), 0);
     }
 }
+
+/// The 5-point Laplacian on an `m × m` grid with Neumann (no-flux) boundaries plus `shift·I`:
+/// singular (constant null vector) for `shift = 0`, SPD for `shift > 0`. Entries, values.
+fn neumann_laplacian(m: usize, shift: f64) -> (Vec<(usize, usize)>, Vec<f64>) {
+    let (mut entries, mut values) = (Vec::new(), Vec::new());
+    for i in 0..m {
+        for j in 0..m {
+            let p = i * m + j;
+            let nbrs: Vec<usize> = [
+                (i > 0).then(|| p - m),
+                (i + 1 < m).then(|| p + m),
+                (j > 0).then(|| p - 1),
+                (j + 1 < m).then(|| p + 1),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            entries.push((p, p));
+            values.push(nbrs.len() as f64 + shift);
+            for q in nbrs {
+                entries.push((p, q));
+                values.push(-1.0);
+            }
+        }
+    }
+    (entries, values)
+}
+
+#[test]
+fn singular_neumann_laplacians_are_detected_by_both_factorisations() {
+    for m in [2, 7, 16] {
+        let n = m * m;
+        let rhs = Tensor::from_vec((0..n).map(|k| (k as f64 * 0.37).sin()).collect(), &[n]);
+        for fact in [Factorization::Lu, Factorization::Cholesky] {
+            let (entries, values) = neumann_laplacian(m, 0.0);
+            let p = SparsePattern::new(n, &entries, fact).unwrap();
+            let tape = Tape::new();
+            let r = sparse_solve(&p, tape.var(t(&values)), tape.constant(rhs.clone()));
+            if let Err(Error::Singular { detail, .. }) = &r {
+                eprintln!("m = {m}, {fact:?}: {detail}");
+            }
+            assert!(
+                matches!(r, Err(Error::Singular { .. })),
+                "m = {m}, {fact:?}: singular Neumann Laplacian gave {:?}",
+                r.map(|u| u.value().data()[0])
+            );
+            // Shifted by 10⁻³: κ ≈ 8/10⁻³, well within range; the solution is accurate.
+            let (_, shifted) = neumann_laplacian(m, 1e-3);
+            let u = sparse_solve(&p, tape.var(t(&shifted)), tape.constant(rhs.clone()))
+                .unwrap()
+                .value();
+            let mut res = 0.0f64;
+            let mut au = vec![0.0; n];
+            for (k, &(i, j)) in entries.iter().enumerate() {
+                au[i] += shifted[k] * u.data()[j];
+            }
+            for (a, b) in au.iter().zip(rhs.data()) {
+                res = res.max((a - b).abs());
+            }
+            assert!(res < 1e-9, "m = {m}, {fact:?}: residual {res:e}");
+        }
+    }
+}

@@ -7,6 +7,7 @@
 #![allow(clippy::needless_range_loop)]
 
 mod burgers;
+mod cahn_hilliard;
 mod common;
 mod fem;
 mod ode;
