@@ -11,6 +11,7 @@ use physgrad::physics::cahn_hilliard::{
     characteristic_length, simulate_batch, threshold, CahnHilliardConfig,
 };
 use physgrad::physics::statistics::{two_point_correlation, volume_fraction};
+use physgrad::report::Plot;
 use physgrad::{Result, Tape, Tensor};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -39,60 +40,20 @@ fn stats(img: &Tensor) -> (f64, Vec<f64>) {
     (volume_fraction(phi).item(), s2)
 }
 
-/// An SVG plot of the curves `S₂(r)` with dashed reference lines at `p₁` and `p₁²`.
+/// The curves `S₂(r)` of every image with dashed reference lines at `p₁` and `p₁²`.
 fn svg(curves: &[Vec<f64>], p1: f64) -> String {
-    let (w, h, pad) = (640.0, 420.0, 50.0);
-    let rmax = (curves[0].len() - 1) as f64;
-    let x = |r: f64| pad + (w - 2.0 * pad) * r / rmax;
-    let y = |s: f64| h - pad - (h - 2.0 * pad) * s / (1.05 * p1.max(1e-9));
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\">\n\
-         <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"{}\" y=\"25\" font-size=\"15\" text-anchor=\"middle\">Cahn–Hilliard \
-         microstructures: two-point correlation S2(r)</text>\n\
-         <text x=\"{}\" y=\"{}\" font-size=\"13\" text-anchor=\"middle\">r (pixels)</text>\n",
-        w / 2.0,
-        w / 2.0,
-        h - 12.0
-    );
-    let _ = writeln!(
-        s,
-        "<polyline points=\"{},{} {},{} {},{}\" fill=\"none\" stroke=\"black\"/>",
-        pad,
-        pad,
-        pad,
-        h - pad,
-        w - pad,
-        h - pad
-    );
-    for (level, label) in [(p1, "p1"), (p1 * p1, "p1²")] {
-        let _ = writeln!(
-            s,
-            "<line x1=\"{}\" y1=\"{yl:.1}\" x2=\"{}\" y2=\"{yl:.1}\" stroke=\"gray\" \
-             stroke-dasharray=\"5,4\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"12\">{label} = \
-             {level:.3}</text>",
-            pad,
-            w - pad,
-            w - pad - 70.0,
-            y(level) - 4.0,
-            yl = y(level)
-        );
-    }
+    let r: Vec<f64> = (0..curves[0].len()).map(|i| i as f64).collect();
+    let ends = [0.0, r[r.len() - 1]];
+    let mut plot = Plot::new("Cahn–Hilliard microstructures: two-point correlation S₂(r)")
+        .xlabel("r (pixels)")
+        .ylabel("S₂(r)")
+        .y_range(0.0, 1.05 * p1.max(1e-9))
+        .dashed(&format!("p₁ = {p1:.3}"), &ends, &[p1, p1])
+        .dashed(&format!("p₁² = {:.3}", p1 * p1), &ends, &[p1 * p1, p1 * p1]);
     for (i, c) in curves.iter().enumerate() {
-        let pts: Vec<String> = c
-            .iter()
-            .enumerate()
-            .map(|(r, v)| format!("{:.1},{:.1}", x(r as f64), y(*v)))
-            .collect();
-        let hue = 360.0 * i as f64 / curves.len() as f64;
-        let _ = writeln!(
-            s,
-            "<polyline points=\"{}\" fill=\"none\" stroke=\"hsl({hue:.0},70%,45%)\"/>",
-            pts.join(" ")
-        );
+        plot = plot.line(&format!("image {i}"), &r, c);
     }
-    s.push_str("</svg>\n");
-    s
+    plot.to_svg()
 }
 
 /// `k` continuous fields, in chunks of two per thread, with a progress line per chunk.

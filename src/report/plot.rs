@@ -513,6 +513,14 @@ fn polyline(
 
 fn legend(s: &mut String, name: &str, colour: &str, r: f64, t: f64, k: usize) {
     let y = t + 16.0 + 16.0 * k as f64;
+    // A translucent backing keeps the legend legible over the data (≈ 7 px per character).
+    let width = 7.0 * name.chars().count() as f64 + 36.0;
+    let _ = writeln!(
+        s,
+        "<rect x='{:.1}' y='{:.1}' width='{width:.1}' height='16' fill='white' fill-opacity='0.8'/>",
+        r - width - 4.0,
+        y - 12.0
+    );
     let _ = writeln!(
         s,
         "<line x1='{:.1}' y1='{:.1}' x2='{:.1}' y2='{:.1}' stroke='{colour}' stroke-width='3'/><text x='{:.1}' y='{:.1}' text-anchor='end'>{}</text>",
