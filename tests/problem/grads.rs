@@ -240,3 +240,77 @@ fn grid_loss_value_gradients_check() {
     check_grad(f, std::slice::from_ref(&field), &cfg).unwrap();
     check_grad2(f, &[field], &cfg).unwrap();
 }
+
+/// Needs shared by several terms at the same points are computed once: the field closure runs
+/// once for the interior (two residuals and an invariance), once per condition, twice for a
+/// periodic term.
+#[test]
+fn each_point_set_evaluates_a_field_once() {
+    use std::cell::Cell;
+    let mut pb = Problem::new("count");
+    let x = pb.coord("x", Domain::Interval(0.0, 1.0));
+    let u = pb.scalar_field("u");
+    let n = vec![Need::Value(u), Need::d(u, x), Need::d2(u, x, x)];
+    let (r1, r2) = (n.clone(), n.clone());
+    pb.residual("a", 1.0, n.clone(), move |e| e.get(&r1[0]) - e.get(&r1[2]));
+    pb.residual("b", 1.0, n, move |e| e.get(&r2[1]) * e.get(&r2[0]));
+    pb.invariance("m", 1.0, vec![Need::Value(u)], move |e| {
+        e.get(&Need::Value(u)).mean()
+    });
+    pb.condition(
+        "bc",
+        1.0,
+        Region::Face(x, Side::Lo),
+        vec![Need::d(u, x)],
+        move |e| e.get(&Need::d(u, x)),
+    );
+    pb.periodic("per", 1.0, x, vec![Need::Value(u)]);
+    let calls = Cell::new(0usize);
+    let f = super::sol(|p| {
+        calls.set(calls.get() + 1);
+        p.sin()
+    });
+    let tape = Tape::new();
+    let store = ParamStore::new(0);
+    let pts = pb.sample(8, 4, 1);
+    let fields = [(u, NeuralField::Func(Box::new(f), Method::Nested))];
+    pb.loss_neural(&tape, &store.bind(&tape), &fields, &[], &pts)
+        .unwrap();
+    assert_eq!(calls.get(), 1 + 1 + 2);
+}
+
+/// Hutchinson needs equal `pde::hutchinson` with the same configuration (same probes).
+#[test]
+fn hutchinson_matches_pde_module() {
+    use physgrad::nn::Module;
+    use physgrad::pde::hutchinson::{self, HutchinsonConfig};
+    use physgrad::pde::Request;
+    let mut pb = Problem::new("h");
+    let y = pb.coord("y", Domain::Real(3));
+    let v = pb.scalar_field("v");
+    let lap = Need::Lap { field: v, coord: y };
+    let l2 = lap.clone();
+    pb.residual("lap", 1.0, vec![lap], move |e| e.get(&l2));
+    let mut store = ParamStore::new(2);
+    let net = MlpConfig::new(&[3, 8, 1]).build(&mut store, "v");
+    let pts = pb.sample(10, 0, 3);
+    let cfg = HutchinsonConfig {
+        probes: 5,
+        ..HutchinsonConfig::default()
+    };
+    let tape = Tape::new();
+    let p = store.bind(&tape);
+    let fields = [(v, NeuralField::Mlp(&net, Method::Hutchinson(cfg.clone())))];
+    let ours = pb
+        .loss_neural(&tape, &p, &fields, &[], &pts)
+        .unwrap()
+        .total
+        .item();
+    let x = tape.var(pts.interior.clone());
+    let req = Request::laplacian(vec![0, 1, 2]);
+    let est = hutchinson::scalar(x, |x| net.forward(&p, x), &req, &cfg)
+        .second
+        .unwrap();
+    let want = est.square().mean().item();
+    assert!((ours - want).abs() <= 1e-12 * want, "{ours} vs {want}");
+}
