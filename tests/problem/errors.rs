@@ -168,3 +168,15 @@ fn describe_lists_everything() {
         assert!(d.contains(s), "missing {s:?} in\n{d}");
     }
 }
+
+#[test]
+#[should_panic(expected = "problem heat: field u has 1 component(s) but its network outputs 2")]
+fn network_width_mismatch() {
+    let (pb, u) = heat();
+    let mut store = physgrad::nn::ParamStore::new(0);
+    let net = physgrad::nn::MlpConfig::new(&[2, 4, 2]).build(&mut store, "u");
+    let tape = Tape::new();
+    let pts = pb.sample(4, 0, 0);
+    let fields = [(u, physgrad::problem::NeuralField::Mlp(&net, Method::Jet))];
+    let _ = pb.loss_neural(&tape, &store.bind(&tape), &fields, &[], &pts);
+}
