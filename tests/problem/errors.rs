@@ -180,3 +180,19 @@ fn network_width_mismatch() {
     let fields = [(u, physgrad::problem::NeuralField::Mlp(&net, Method::Jet))];
     let _ = pb.loss_neural(&tape, &store.bind(&tape), &fields, &[], &pts);
 }
+
+#[test]
+#[should_panic(
+    expected = "problem heat: term norm reads parameter logz, but no value was given for it"
+)]
+fn missing_given_parameter() {
+    let (mut pb, u) = heat();
+    let logz = pb.param("logz", physgrad::problem::ParamKind::Given);
+    pb.invariance("norm", 1.0, vec![Need::Value(u)], move |e| {
+        e.get(&Need::Value(u)).mean() - e.param(logz)
+    });
+    let tape = Tape::new();
+    let pts = pb.sample(4, 0, 0);
+    let f = sol(|p: Var<'_>| col(p, 0));
+    closure_loss(&pb, &tape, &[(u, func(f, Method::Nested))], &[], &pts);
+}
