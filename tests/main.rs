@@ -8,5 +8,6 @@ mod nn;
 mod ot;
 mod pde;
 mod physics;
+mod problem;
 mod report;
 mod support;
