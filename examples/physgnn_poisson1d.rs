@@ -24,7 +24,8 @@
 //! `out/physgnn_poisson1d/`). `--quick` (or `PHYSGNN_QUICK=1`) runs 500 iterations with 1,000
 //! evaluation samples; `--iterations N`, `--seed S` and `--batch B`
 //! override. The test suite runs a reduced
-//! configuration (`tests/papers/poisson1d.rs`).
+//! configuration (`tests/papers/poisson1d.rs`). `--time-iteration [ITERS [REPS]]` prints the
+//! time per training iteration as a JSON line (for `benches/peers/physgnn_peers.py`).
 
 use physgrad::nn::{Mlp, MlpConfig, Module, ParamStore, Progress};
 use physgrad::optim::{Adam, AdamConfig, Optimizer, RmsProp, RmsPropConfig};
@@ -283,20 +284,60 @@ pub fn train_physgnn(cfg: &Config, data: &Tensor, probe_truth: &[[f64; 2]]) -> R
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     run.curve.push((0, probe.w1(&gen, &store)?));
     for it in 0..cfg.iterations {
-        let z = gen.latent(cfg.batch, &mut rng);
-        let y = observed_batch(data, cfg.batch, &mut rng);
-        let loss = store.step(&mut opt, |tape, p| {
-            let u = observe(gen.forward(p, z)).expect("coefficients stay in [0.1, 1]");
-            let c = pairwise_cost(u, tape.constant(y), Ground::L2);
-            wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::default())
-                .expect("uniform weights, finite costs")
-        })?;
+        let loss = physgnn_step(&mut store, &mut opt, &gen, data, cfg.batch, &mut rng)?;
         run.losses.push(loss);
         progress.update(it, loss);
         record_curve(&mut run, cfg, it, || probe.w1(&gen, &store))?;
     }
     progress.finish();
     finish_run(run, &gen, &store, cfg, start)
+}
+
+/// One PhysGNN update: `batch` latent draws and observed solutions, the loss
+/// `W(u_gen, u_obs)` (exact, L2 ground cost), its gradient and the optimiser step.
+pub fn physgnn_step(
+    store: &mut ParamStore,
+    opt: &mut Adam,
+    gen: &Generator,
+    data: &Tensor,
+    batch: usize,
+    rng: &mut ChaCha8Rng,
+) -> Result<f64> {
+    let z = gen.latent(batch, rng);
+    let y = observed_batch(data, batch, rng);
+    store.step(opt, |tape, p| {
+        let u = observe(gen.forward(p, z)).expect("coefficients stay in [0.1, 1]");
+        let c = pairwise_cost(u, tape.constant(y), Ground::L2);
+        wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::default())
+            .expect("uniform weights, finite costs")
+    })
+}
+
+/// Mean seconds per PhysGNN iteration (the training loop's body) over `iters` iterations,
+/// once per repetition after 50 warm-up iterations: the physgrad side of
+/// `benches/peers/physgnn_peers.py`.
+pub fn time_iterations(cfg: &Config, iters: usize, reps: usize) -> Result<Vec<f64>> {
+    let data = solutions(&true_params(cfg.alpha, cfg.observations, cfg.seed + 1))?;
+    let mut store = ParamStore::new(cfg.seed);
+    let gen = Generator::new(&mut store, "gen", cfg.latent, &cfg.hidden);
+    let mut opt = Adam::new(AdamConfig {
+        lr: cfg.lr,
+        beta1: cfg.beta1,
+        ..AdamConfig::default()
+    });
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    for _ in 0..50 {
+        physgnn_step(&mut store, &mut opt, &gen, &data, cfg.batch, &mut rng)?;
+    }
+    let mut per = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let t = Instant::now();
+        for _ in 0..iters {
+            physgnn_step(&mut store, &mut opt, &gen, &data, cfg.batch, &mut rng)?;
+        }
+        per.push(t.elapsed().as_secs_f64() / iters as f64);
+    }
+    Ok(per)
 }
 
 fn new_run(name: &'static str, cfg: &Config) -> MethodRun {
@@ -499,6 +540,18 @@ fn parse_args() -> Config {
 
 #[allow(dead_code)]
 fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--time-iteration") {
+        let num = |k: usize, d: usize| args.get(k).map_or(d, |v| v.parse().expect("a number"));
+        let mut per = time_iterations(&Config::default(), num(2, 300), num(3, 5))?;
+        per.sort_by(f64::total_cmp);
+        println!(
+            "{{\"lib\": \"physgrad\", \"workload\": \"physgnn1d_iteration\", \"median_us\": {}, \"threads\": {}}}",
+            per[per.len() / 2] * 1e6,
+            rayon::current_num_threads()
+        );
+        return Ok(());
+    }
     let cfg = parse_args();
     let out = Output::new("out/physgnn_poisson1d")?;
     let start = Instant::now();
