@@ -244,6 +244,9 @@ pub struct CaseResult {
     pub alpha: [f64; 3],
     /// `eval_samples` fresh true `(μ, σ)`.
     pub truth: Vec<[f64; 2]>,
+    /// The sampling floor: W₁ between `truth` and another `eval_samples` true draws (what a
+    /// perfect generator would score).
+    pub floor: f64,
     /// The exact-Wasserstein generator.
     pub physgnn: MethodRun,
     /// The baseline.
@@ -480,6 +483,10 @@ pub fn run_case(cfg: &Config) -> Result<CaseResult> {
     let observed = true_params(cfg.alpha, cfg.observations, cfg.seed + 1);
     let data = solutions(&observed)?;
     let truth = true_params(cfg.alpha, cfg.eval_samples, cfg.seed + 2);
+    let floor = w1(
+        &truth,
+        &true_params(cfg.alpha, cfg.eval_samples, cfg.seed + 4),
+    )?;
     let probe = true_params(cfg.alpha, cfg.curve_samples, cfg.seed + 3);
     let mut physgnn = train_physgnn(cfg, &data, &probe)?;
     physgnn.w1 = w1(&physgnn.samples, &truth)?;
@@ -488,6 +495,7 @@ pub fn run_case(cfg: &Config) -> Result<CaseResult> {
     Ok(CaseResult {
         alpha: cfg.alpha,
         truth,
+        floor,
         physgnn,
         wgan,
     })

@@ -392,6 +392,8 @@ pub struct SeedResult {
     pub seed: u64,
     /// Fresh true κ for the statistics.
     pub truth: Vec<f64>,
+    /// The sampling floor: W₁ between `truth` and another `eval_samples` true draws.
+    pub floor: f64,
     /// PhysGNN.
     pub physgnn: PhysGnnRun,
     /// Metropolis–Hastings.
@@ -403,11 +405,13 @@ pub fn run_seed(cfg: &Config) -> Result<SeedResult> {
     let model = Model::new(cfg.m)?;
     let data = model.observe_plain(&true_kappa(cfg.law, cfg.observations, cfg.seed + 1))?;
     let truth = true_kappa(cfg.law, cfg.eval_samples, cfg.seed + 2);
+    let floor = w1(&truth, &true_kappa(cfg.law, cfg.eval_samples, cfg.seed + 3))?;
     let physgnn = train_physgnn(cfg, &model, &data)?;
     let mcmc = run_mcmc(cfg, &model, &data)?;
     Ok(SeedResult {
         seed: cfg.seed,
         truth,
+        floor,
         physgnn,
         mcmc,
     })
