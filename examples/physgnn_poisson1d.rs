@@ -22,13 +22,13 @@
 //! Run: `cargo run --release --example physgnn_poisson1d` (defaults: Dirichlet(1,2,3) and
 //! Dirichlet(1,1,1), 3,000 iterations each, 5,000 observed solutions, seed 0; writes
 //! `out/physgnn_poisson1d/`). `--quick` (or `PHYSGNN_QUICK=1`) runs 500 iterations with 1,000
-//! evaluation samples; `--iterations N`, `--seed S` and `--batch B`
-//! override. The test suite runs a reduced
+//! evaluation samples; `--iterations N`, `--seed S`, `--batch B` and
+//! `--clip C` (gradient-norm clipping of PhysGNN's step, off by default) override. The test suite runs a reduced
 //! configuration (`tests/papers/poisson1d.rs`). `--time-iteration [ITERS [REPS]]` prints the
 //! time per training iteration as a JSON line (for `benches/peers/physgnn_peers.py`).
 
 use physgrad::nn::{Mlp, MlpConfig, Module, ParamStore, Progress};
-use physgrad::optim::{Adam, AdamConfig};
+use physgrad::optim::{clip_grad_norm, Adam, AdamConfig, Optimizer};
 use physgrad::ot::{
     network_simplex, pairwise_cost, pairwise_cost_tensor, uniform_weights, wasserstein, Ground,
     Method, NetworkSimplexConfig, Weights,
@@ -61,6 +61,9 @@ pub struct Config {
     pub lr: f64,
     /// Adam's β₁.
     pub beta1: f64,
+    /// PhysGNN's gradient is rescaled to at most this Euclidean norm before each Adam step;
+    /// 0 (the default, the paper's setting) disables it.
+    pub clip_norm: f64,
     /// WGAN's RMSProp learning rate (both players). Default 1e-4.
     pub wgan_lr: f64,
     /// Critic steps per generator step. Default 5.
@@ -91,6 +94,7 @@ impl Default for Config {
             hidden: vec![20, 20, 20],
             lr: 1e-3,
             beta1: 0.5,
+            clip_norm: 0.0,
             wgan_lr: 1e-4,
             critic_steps: 5,
             clip: 0.01,
@@ -287,7 +291,15 @@ pub fn train_physgnn(cfg: &Config, data: &Tensor, probe_truth: &[[f64; 2]]) -> R
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     run.curve.push((0, probe.w1(&gen, &store)?));
     for it in 0..cfg.iterations {
-        let loss = physgnn_step(&mut store, &mut opt, &gen, data, cfg.batch, &mut rng)?;
+        let loss = physgnn_step(
+            &mut store,
+            &mut opt,
+            &gen,
+            data,
+            cfg.batch,
+            cfg.clip_norm,
+            &mut rng,
+        )?;
         run.losses.push(loss);
         progress.update(it, loss);
         record_curve(&mut run, cfg, it, || probe.w1(&gen, &store))?;
@@ -297,23 +309,33 @@ pub fn train_physgnn(cfg: &Config, data: &Tensor, probe_truth: &[[f64; 2]]) -> R
 }
 
 /// One PhysGNN update: `batch` latent draws and observed solutions, the loss
-/// `W(u_gen, u_obs)` (exact, L2 ground cost), its gradient and the optimiser step.
+/// `W(u_gen, u_obs)` (exact, L2 ground cost), its gradient (clipped to norm `clip_norm` if
+/// positive) and the optimiser step.
 pub fn physgnn_step(
     store: &mut ParamStore,
     opt: &mut Adam,
     gen: &Generator,
     data: &Tensor,
     batch: usize,
+    clip_norm: f64,
     rng: &mut ChaCha8Rng,
 ) -> Result<f64> {
     let z = gen.latent(batch, rng);
     let y = observed_batch(data, batch, rng);
-    store.step(opt, |tape, p| {
-        let u = observe(gen.forward(p, z)).expect("coefficients stay in [0.1, 1]");
+    let (loss, mut grads) = {
+        let tape = Tape::new();
+        let p = store.bind(&tape);
+        let u = observe(gen.forward(&p, z))?;
         let c = pairwise_cost(u, tape.constant(y), Ground::L2);
-        wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::default())
-            .expect("uniform weights, finite costs")
-    })
+        let w = wasserstein(c, Weights::Uniform, Weights::Uniform, &Method::default())?
+            .check_finite("loss")?;
+        (w.item(), p.gradients(w))
+    };
+    if clip_norm > 0.0 {
+        clip_grad_norm(&mut grads, clip_norm);
+    }
+    opt.step(store, &grads)?;
+    Ok(loss)
 }
 
 /// Mean seconds per PhysGNN iteration (the training loop's body) over `iters` iterations,
@@ -330,13 +352,29 @@ pub fn time_iterations(cfg: &Config, iters: usize, reps: usize) -> Result<Vec<f6
     });
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     for _ in 0..50 {
-        physgnn_step(&mut store, &mut opt, &gen, &data, cfg.batch, &mut rng)?;
+        physgnn_step(
+            &mut store,
+            &mut opt,
+            &gen,
+            &data,
+            cfg.batch,
+            cfg.clip_norm,
+            &mut rng,
+        )?;
     }
     let mut per = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
         for _ in 0..iters {
-            physgnn_step(&mut store, &mut opt, &gen, &data, cfg.batch, &mut rng)?;
+            physgnn_step(
+                &mut store,
+                &mut opt,
+                &gen,
+                &data,
+                cfg.batch,
+                cfg.clip_norm,
+                &mut rng,
+            )?;
         }
         per.push(t.elapsed().as_secs_f64() / iters as f64);
     }
@@ -454,8 +492,12 @@ fn parse_args() -> Config {
             "--iterations" => cfg.iterations = value("--iterations"),
             "--seed" => cfg.seed = value("--seed") as u64,
             "--batch" => cfg.batch = value("--batch"),
+            "--clip" => {
+                let v = args.next().expect("--clip needs a value");
+                cfg.clip_norm = v.parse().unwrap_or_else(|_| panic!("--clip: not a number: {v}"));
+            }
             other => panic!(
-                "unknown argument {other} (use --quick, --iterations N, --seed S, --batch B)"
+                "unknown argument {other} (use --quick, --iterations N, --seed S, --batch B, --clip C)"
             ),
         }
     }
