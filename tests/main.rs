@@ -6,6 +6,7 @@ mod core;
 mod linalg;
 mod nn;
 mod ot;
+mod papers;
 mod pde;
 mod physics;
 mod problem;

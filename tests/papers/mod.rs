@@ -1,0 +1,7 @@
+//! The PhysGNN experiments' reduced configurations (issue 9): each example is compiled into the
+//! test binary and run small, asserting that training lowers the loss and moves the learned
+//! statistics toward the truth, plus checks of the pieces (forward models, gradients, the
+//! MCMC baseline's likelihood).
+
+mod poisson1d;
+mod poisson2d;
