@@ -18,6 +18,7 @@ mod expand;
 mod expr;
 mod needs;
 mod parse;
+mod parse_expr;
 mod region;
 
 use proc_macro::TokenStream;
