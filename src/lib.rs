@@ -46,6 +46,8 @@
 //!   integrators (RK4, Euler–Maruyama, jump diffusion), a Burgers reference solver, statistics.
 //! * [`pde`] — input derivatives of neural fields (nested reverse mode, forward jets,
 //!   Hutchinson), Fokker–Planck/HJB operators, grid stencils.
+//! * [`problem`] — the problem builder the `pde!` macro targets: named, weighted residual,
+//!   condition, periodic and invariance terms on neural or grid fields.
 //! * [`report`] — output folders, summary tables and SVG plots for the experiment examples.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
@@ -60,6 +62,7 @@ pub mod optim;
 pub mod ot;
 pub mod pde;
 pub mod physics;
+pub mod problem;
 pub mod report;
 pub mod tensor;
 pub mod testing;
