@@ -115,7 +115,13 @@ impl TermCx<'_, '_> {
             }
             Ok(Entity::Param(p)) => {
                 let pid = ids::param(p);
-                Val::var(Rank::Scalar, quote!(#ev.param(#pid)))
+                // A conditioning input varies per point; a `given` value is one Var supplied at
+                // evaluation time (e.g. log Z) and broadcasts like a constant.
+                let given = self.scope.st.params[p].range.is_none();
+                Val::var(
+                    if given { Rank::Const } else { Rank::Scalar },
+                    quote!(#ev.param(#pid)),
+                )
             }
             Ok(Entity::Field(f)) => {
                 let rank = self.scope.components(f).map_or(Rank::Scalar, Rank::Vector);
@@ -318,7 +324,10 @@ impl TermCx<'_, '_> {
         }
         let a = vals[0].to_var();
         if func == "norm" {
-            return Val::var(Rank::Scalar, quote!(__pg_dot(#a, #a).sqrt()));
+            return Val::var(
+                Rank::Scalar,
+                quote!({ let __pg_v = #a; __pg_dot(__pg_v, __pg_v).sqrt() }),
+            );
         }
         if let (Rank::Vector(k), Rank::Vector(m)) = (vals[0].rank, vals[1].rank) {
             if k != m {
