@@ -9,5 +9,6 @@ mod nn;
 mod ot;
 mod pde;
 mod physics;
+mod problem;
 mod report;
 mod support;

@@ -120,6 +120,24 @@ fn comp<'t>(v: Var<'t>, fc: usize) -> Var<'t> {
     v.slice(1, fc..fc + 1).reshape(&[b])
 }
 
+/// Directions and trace set of the first jet pass: the unit vectors of the first-order columns,
+/// then the first second-order group (reusing unit vectors already present).
+fn first_pass(d: usize, first: &[usize], g0: Option<&Group>) -> (Tensor, Vec<usize>) {
+    let dirs = units(d, first);
+    match g0 {
+        None => (dirs, Vec::new()),
+        Some(Group::Units(cs)) if cs.iter().all(|c| first.contains(c)) => {
+            let pos = |c: &usize| first.iter().position(|f| f == c).expect("present");
+            (dirs, cs.iter().map(pos).collect())
+        }
+        Some(g) => {
+            let all = hcat(&dirs, &g.directions(d));
+            let m = all.shape()[1];
+            (all, (first.len()..m).collect())
+        }
+    }
+}
+
 /// All `cols` of one field at the points `x` `[B, d]` by forward jets; values `[B, n]` where a
 /// scalar field has `n = 1` (the caller reshapes).
 pub(crate) fn jet_needs<'t>(
@@ -131,24 +149,7 @@ pub(crate) fn jet_needs<'t>(
     let (b, d) = (x.shape()[0], x.shape()[1]);
     let first = first_cols(cols);
     let groups = groups(d, cols);
-    // Pass 0: the first-order unit directions plus the first group (reusing units present).
-    let mut dirs = units(d, &first);
-    let mut trace = Vec::new();
-    if let Some(g0) = groups.first() {
-        match g0 {
-            Group::Units(cs) if cs.iter().all(|c| first.contains(c)) => {
-                trace = cs
-                    .iter()
-                    .map(|c| first.iter().position(|f| f == c).unwrap())
-                    .collect();
-            }
-            g => {
-                let extra = g.directions(d);
-                dirs = hcat(&dirs, &extra);
-                trace = (first.len()..dirs.shape()[1]).collect();
-            }
-        }
-    }
+    let (dirs, trace) = first_pass(d, &first, groups.first());
     let out = run(net, p, x, &dirs, trace);
     let n = out.value.shape()[1];
     let tape = x.tape();

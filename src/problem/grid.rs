@@ -237,39 +237,44 @@ impl Problem {
         let off = usize::from(grid.batch);
         let mut out = Vec::with_capacity(self.terms.len());
         for term in &self.terms {
-            let value = match &term.kind {
-                TermKind::Residual | TermKind::Invariance => {
-                    mean_square(call(term, &base.for_term(term)))
-                }
-                TermKind::Condition(region) => {
-                    let parts: Vec<Var<'t>> = self
-                        .faces(region)
-                        .into_iter()
-                        .map(|(c, i, side)| {
-                            let axis = off + self.col(c, i);
-                            let r = call(term, &base.restrict(term, axis, side));
-                            r.reshape(&[r.len()])
-                        })
-                        .collect();
-                    mean_square(Var::concat(&parts, 0))
-                }
-                TermKind::Periodic(c) => {
-                    let axis = off + self.col(*c, 0);
-                    let diffs: Vec<Var<'t>> = term
-                        .needs
-                        .iter()
-                        .map(|n| {
-                            let v = base.get_unchecked(n);
-                            let d = face(v, axis, Side::Lo) - face(v, axis, Side::Hi);
-                            d.reshape(&[d.len()])
-                        })
-                        .collect();
-                    mean_square(Var::concat(&diffs, 0))
-                }
-            };
+            let value = self.grid_term(term, &base, off);
             out.push(self.finish_term(term, value)?);
         }
         Ok(total(tape, out))
+    }
+
+    /// The unweighted value of one term on the grid evaluation `base`.
+    fn grid_term<'t>(&self, term: &Term, base: &Eval<'t>, off: usize) -> Var<'t> {
+        match &term.kind {
+            TermKind::Residual | TermKind::Invariance => {
+                mean_square(call(term, &base.for_term(term)))
+            }
+            TermKind::Condition(region) => {
+                let parts: Vec<Var<'t>> = self
+                    .faces(region)
+                    .into_iter()
+                    .map(|(c, i, side)| {
+                        let axis = off + self.col(c, i);
+                        let r = call(term, &base.restrict(term, axis, side));
+                        r.reshape(&[r.len()])
+                    })
+                    .collect();
+                mean_square(Var::concat(&parts, 0))
+            }
+            TermKind::Periodic(c) => {
+                let axis = off + self.col(*c, 0);
+                let diffs: Vec<Var<'t>> = term
+                    .needs
+                    .iter()
+                    .map(|n| {
+                        let v = base.get_unchecked(n);
+                        let d = face(v, axis, Side::Lo) - face(v, axis, Side::Hi);
+                        d.reshape(&[d.len()])
+                    })
+                    .collect();
+                mean_square(Var::concat(&diffs, 0))
+            }
+        }
     }
 
     /// The grid shape (without batch or component axes), checked against every field.
@@ -324,6 +329,38 @@ impl Problem {
         shape.unwrap_or_default()
     }
 
+    /// The mesh values of coordinate `k`: `lo + i·h` along its axis, size 1 elsewhere; a box
+    /// coordinate stacks its components on a trailing axis (full grid shape, batch size 1).
+    fn mesh<'t>(&self, tape: &'t Tape, k: usize, shape: &[usize], grid: &Grid) -> Var<'t> {
+        let c = &self.coords[k];
+        let off = usize::from(grid.batch);
+        let rank = shape.len();
+        let meshes: Vec<Var<'t>> = (0..c.dim())
+            .map(|i| {
+                let axis = off + c.col + i;
+                let n = shape[axis];
+                let (lo, _) = c.bounds(i).expect("bounded grid coordinate");
+                let h = grid.spacing[c.col + i];
+                let mut s = vec![1; rank];
+                s[axis] = n;
+                let data = (0..n).map(|j| lo + j as f64 * h).collect();
+                tape.constant(Tensor::from_vec(data, &s))
+            })
+            .collect();
+        if meshes.len() == 1 {
+            return meshes[0];
+        }
+        let mut full = shape.to_vec();
+        if off == 1 {
+            full[0] = 1;
+        }
+        let parts: Vec<Var<'t>> = meshes
+            .iter()
+            .map(|m| unsqueeze_last(m.broadcast_to(&full)))
+            .collect();
+        Var::concat(&parts, rank)
+    }
+
     /// The whole-grid evaluation: needs, coordinate meshes, parameters.
     fn grid_eval<'t>(
         &self,
@@ -336,35 +373,8 @@ impl Problem {
     ) -> Eval<'t> {
         let off = usize::from(grid.batch);
         let rank = shape.len();
-        let coords = self
-            .coords
-            .iter()
-            .map(|c| {
-                let meshes: Vec<Var<'t>> = (0..c.dim())
-                    .map(|i| {
-                        let axis = off + c.col + i;
-                        let n = shape[axis];
-                        let (lo, _) = c.bounds(i).expect("bounded grid coordinate");
-                        let h = grid.spacing[c.col + i];
-                        let mut s = vec![1; rank];
-                        s[axis] = n;
-                        let data = (0..n).map(|j| lo + j as f64 * h).collect();
-                        tape.constant(Tensor::from_vec(data, &s))
-                    })
-                    .collect();
-                if meshes.len() == 1 {
-                    return meshes[0];
-                }
-                let mut full = shape.to_vec();
-                if off == 1 {
-                    full[0] = 1;
-                }
-                let parts: Vec<Var<'t>> = meshes
-                    .iter()
-                    .map(|m| unsqueeze_last(m.broadcast_to(&full)))
-                    .collect();
-                Var::concat(&parts, rank)
-            })
+        let coords = (0..self.coords.len())
+            .map(|k| self.mesh(tape, k, shape, grid))
             .collect();
         let params = (0..self.params.len())
             .map(|k| {

@@ -215,9 +215,12 @@ impl Problem {
                 vec![u; needs.len()]
             }
             (NeuralField::Mlp(net, _), Method::Jet) => {
+                let width = net.layers.last().map_or(d, |l| l.out_features);
+                self.check_width(fid, width);
                 jet_needs(JetNet::Mlp(net), p, tape.constant(x.clone()), &cols)
             }
             (NeuralField::Fourier(net, _), Method::Jet) => {
+                self.check_width(fid, net.output.out_features);
                 jet_needs(JetNet::Fourier(net), p, tape.constant(x.clone()), &cols)
             }
             (NeuralField::Func(..), Method::Jet) => panic!(
@@ -246,6 +249,18 @@ impl Problem {
                 _ => v,
             })
             .collect()
+    }
+
+    /// Panics unless a network's output width matches the field.
+    #[track_caller]
+    fn check_width(&self, fid: FieldId, width: usize) {
+        let n = self.components(fid).unwrap_or(1);
+        assert!(
+            width == n,
+            "problem {}: field {} has {n} component(s) but its network outputs {width}",
+            self.name,
+            self.fields[fid.0].name
+        );
     }
 
     /// A field's output as `[B, n]` (`n = 1` for a scalar field), shape-checked.
