@@ -52,7 +52,7 @@ fn neural(pb: &Problem, steps: usize) -> (f64, f64) {
             first = total;
         }
         last = total;
-        if step % 50 == 0 || step + 1 == steps {
+        if step % 300 == 0 || step + 1 == steps {
             show(step, &values);
         }
     }
@@ -88,7 +88,7 @@ fn grid(pb: &Problem, steps: usize) -> (f64, f64) {
             first = total;
         }
         last = total;
-        if step % 100 == 0 || step + 1 == steps {
+        if step % 300 == 0 || step + 1 == steps {
             show(step, &values);
         }
     }
@@ -99,9 +99,9 @@ fn main() {
     let pb = burgers();
     print!("{}", pb.describe());
     println!("neural field (MLP, forward jets):");
-    let (a, b) = neural(&pb, 200);
+    let (a, b) = neural(&pb, 1500);
     println!("grid field (2 × 33 × 17, central differences):");
-    let (c, d) = grid(&pb, 400);
+    let (c, d) = grid(&pb, 1500);
     println!("total loss: neural {a:.3e} -> {b:.3e}, grid {c:.3e} -> {d:.3e}");
     assert!(
         b < 0.5 * a && d < 0.5 * c,
