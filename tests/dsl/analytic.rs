@@ -119,3 +119,57 @@ fn ornstein_uhlenbeck_fokker_planck_vanishes() {
     let values = terms(&pb, fields, &[(ParamId(0), 0.0)]);
     assert_vanish(&values, 1e-24);
 }
+
+/// Inviscid Burgers `u_t + u u_x = 0` has the rarefaction `u = x/(1 + t)`; the boundary value
+/// is stated with the time coordinate.
+#[test]
+fn inviscid_burgers_rarefaction_vanishes() {
+    let pb = physgrad::pde! {
+        name: "inviscid";
+        coords { x in [-1.0, 1.0], t in [0.0, 2.0] }
+        fields { u: scalar }
+        residual burgers: d(u, t) + u * d(u, x) = 0;
+        initial ic at t = lo: u = x;
+        boundary right at x = hi: u = 1.0 / (1.0 + t);
+    };
+    fn exact(p: Var<'_>) -> Var<'_> {
+        col(p, 0) / (1.0 + col(p, 1))
+    }
+    let values = terms(
+        &pb,
+        vec![(
+            FieldId(0),
+            NeuralField::Func(Box::new(exact), Method::Nested),
+        )],
+        &[],
+    );
+    assert_eq!(values.len(), 3);
+    assert_vanish(&values, 1e-24);
+}
+
+/// 1-D variable-coefficient Poisson `−((1 + x²) u′)′ = f` with `u = sin πx`, the forcing written
+/// in the statement's elementwise maths.
+#[test]
+fn poisson_1d_variable_coefficient_vanishes() {
+    let pb = physgrad::pde! {
+        name: "poisson1d";
+        coords { x in [0.0, 1.0] }
+        fields { u: scalar }
+        residual poisson: -((1.0 + x * x) * d(u, x, x) + 2.0 * x * d(u, x))
+            = -(2.0 * x * PI * cos(PI * x)) + (1.0 + x * x) * PI * PI * sin(PI * x);
+        boundary ends at x: u = 0;
+    };
+    fn exact(p: Var<'_>) -> Var<'_> {
+        (std::f64::consts::PI * col(p, 0)).sin()
+    }
+    let values = terms(
+        &pb,
+        vec![(
+            FieldId(0),
+            NeuralField::Func(Box::new(exact), Method::Nested),
+        )],
+        &[],
+    );
+    assert_eq!(values.len(), 2);
+    assert_vanish(&values, 1e-24);
+}
