@@ -348,3 +348,34 @@ fn continuity_with_hjb_regulariser() {
     ];
     assert_vanishes(&closure_loss(&pb, &tape, &fields, &[], &pts), TOL);
 }
+
+/// A `Given` parameter (a trainable log-normaliser) enters a term and receives its gradient.
+#[test]
+fn given_parameter_is_differentiable() {
+    let mut pb = Problem::new("logz");
+    let x = pb.coord("x", Domain::Interval(0.0, 1.0));
+    let logz = pb.param("logz", ParamKind::Given);
+    let v = pb.scalar_field("v");
+    pb.condition(
+        "end",
+        1.0,
+        Region::Face(x, Side::Hi),
+        vec![Need::Value(v)],
+        move |e| e.get(&Need::Value(v)) - e.param(logz),
+    );
+    let tape = Tape::new();
+    let pts = pb.sample(4, 5, 0);
+    let z = tape.var(Tensor::scalar(0.25));
+    let f = sol(|p| col(p, 0).square());
+    let loss = closure_loss(
+        &pb,
+        &tape,
+        &[(v, func(f, Method::Nested))],
+        &[(logz, z)],
+        &pts,
+    );
+    // v(1) = 1, so the loss is (1 − z)² and its derivative −2(1 − z).
+    assert!((loss.total.item() - 0.5625).abs() < 1e-15);
+    let g = tape.grad(&[loss.total], &[z])[0].item();
+    assert!((g + 1.5).abs() < 1e-14, "{g}");
+}

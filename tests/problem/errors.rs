@@ -180,3 +180,60 @@ fn network_width_mismatch() {
     let fields = [(u, physgrad::problem::NeuralField::Mlp(&net, Method::Jet))];
     let _ = pb.loss_neural(&tape, &store.bind(&tape), &fields, &[], &pts);
 }
+
+#[test]
+#[should_panic(
+    expected = "problem heat: term norm reads parameter logz, but no value was given for it"
+)]
+fn missing_given_parameter() {
+    let (mut pb, u) = heat();
+    let logz = pb.param("logz", physgrad::problem::ParamKind::Given);
+    pb.invariance("norm", 1.0, vec![Need::Value(u)], move |e| {
+        e.get(&Need::Value(u)).mean() - e.param(logz)
+    });
+    let tape = Tape::new();
+    let pts = pb.sample(4, 0, 0);
+    let f = sol(|p: Var<'_>| col(p, 0));
+    closure_loss(&pb, &tape, &[(u, func(f, Method::Nested))], &[], &pts);
+}
+
+/// A problem can be shared across threads (closures are `Send + Sync`).
+#[test]
+fn problem_is_send_and_sync() {
+    fn check<T: Send + Sync>(_: &T) {}
+    let (pb, _) = heat();
+    check(&pb);
+}
+
+/// Sampling: seeded, inside the domains, conditions on their faces, periodic sets on `lo`.
+#[test]
+fn sampling_respects_domains_and_regions() {
+    use physgrad::problem::ParamKind;
+    let mut pb = Problem::new("s");
+    let x = pb.coord("x", Domain::Interval(-1.0, 2.0));
+    let _y = pb.coord("y", Domain::Box(vec![(0.0, 1.0), (5.0, 6.0)]));
+    let nu = pb.param("nu", ParamKind::Input { lo: 0.1, hi: 0.2 });
+    let _g = pb.param("g", ParamKind::Given);
+    let u = pb.scalar_field("u");
+    assert_eq!((pb.input_dim(), nu.0), (4, 0));
+    pb.condition(
+        "hi",
+        1.0,
+        Region::Face(x, Side::Hi),
+        vec![Need::Value(u)],
+        move |e| e.get(&Need::Value(u)),
+    );
+    pb.periodic("per", 1.0, x, vec![Need::Value(u)]);
+    let a = pb.sample(200, 50, 3);
+    assert_eq!(a.interior.data(), pb.sample(200, 50, 3).interior.data());
+    assert_ne!(a.interior.data(), pb.sample(200, 50, 4).interior.data());
+    let bounds = [(-1.0, 2.0), (0.0, 1.0), (5.0, 6.0), (0.1, 0.2)];
+    for row in a.interior.data().chunks(4) {
+        for (v, (lo, hi)) in row.iter().zip(bounds) {
+            assert!((lo..=hi).contains(v), "{v} outside [{lo}, {hi}]");
+        }
+    }
+    assert!(a.regions[0].data().chunks(4).all(|r| r[0] == 2.0));
+    assert!(a.regions[1].data().chunks(4).all(|r| r[0] == -1.0));
+    assert_eq!(a.regions.len(), 2);
+}

@@ -314,3 +314,59 @@ fn hutchinson_matches_pde_module() {
     let want = est.square().mean().item();
     assert!((ours - want).abs() <= 1e-12 * want, "{ours} vs {want}");
 }
+
+/// Property: on random MLP widths, activations, batch sizes and weights, every loss term of the
+/// all-needs problem agrees between jets and nested reverse mode.
+#[test]
+fn jets_equal_nested_random_networks() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let acts = [
+        Activation::Tanh,
+        Activation::Sin,
+        Activation::Softplus,
+        Activation::Gelu,
+        Activation::Silu,
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: crate::pde::cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (pb, v, mu) = all_needs();
+    let strategy = (1usize..10, 2usize..7, 0usize..5, 0u64..1000);
+    runner
+        .run(&strategy, |(b, width, act, seed)| {
+            let mut store = ParamStore::new(seed);
+            let d = pb.input_dim();
+            let nv = MlpConfig::new(&[d, width, width, 1])
+                .activation(acts[act])
+                .build(&mut store, "v");
+            let nmu = MlpConfig::new(&[d, width, 2])
+                .activation(acts[(act + 1) % 5])
+                .build(&mut store, "mu");
+            let pts = pb.sample(b, b, seed);
+            let run = |m: Method| {
+                let tape = Tape::new();
+                let p = store.bind(&tape);
+                let fields = [
+                    (v, NeuralField::Mlp(&nv, m.clone())),
+                    (mu, NeuralField::Mlp(&nmu, m)),
+                ];
+                pb.loss_neural(&tape, &p, &fields, &[], &pts)
+                    .unwrap()
+                    .values()
+            };
+            for ((name, a), (_, c)) in run(Method::Jet).iter().zip(&run(Method::Nested)) {
+                prop_assert!(
+                    (a - c).abs() <= 1e-9 * (1.0 + c.abs()),
+                    "{}: jet {} vs nested {}",
+                    name,
+                    a,
+                    c
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+}

@@ -256,3 +256,119 @@ fn burgers_batch_sobel() {
     let p = order(c[0], f[0]);
     assert!((p - 2.0).abs() < 0.25, "Sobel Burgers: measured order {p}");
 }
+
+/// Composite needs on a grid equal their parts: `div` of a vector field (trailing component
+/// axis) is the sum of its `d` needs, `diffusion` with a full σ is `Σᵢⱼ (σσᵀ)ᵢⱼ d2ᵢⱼ`, `grad`
+/// stacks the `d` needs; and `div` converges to the analytic divergence at fourth order.
+#[test]
+fn composite_needs_match_their_parts() {
+    let mut pb = Problem::new("parts");
+    let z = pb.coord("z", Domain::Box(vec![(0.0, 2.0 * PI), (0.0, 2.0 * PI)]));
+    let u = pb.scalar_field("u");
+    let w = pb.vector_field("w", 2);
+    let sigma = Tensor::from_vec(vec![0.9, 0.2, -0.4, 0.3, 0.6, 0.5], &[2, 3]);
+    let a = [
+        [0.9 * 0.9 + 0.2 * 0.2 + 0.16, 0.27 + 0.12 - 0.2],
+        [0.27 + 0.12 - 0.2, 0.09 + 0.36 + 0.25],
+    ];
+    let dw = |c: usize, i: usize| Need::D {
+        field: w,
+        field_comp: c,
+        coord: z,
+        component: i,
+    };
+    let du = |i: usize| Need::D {
+        field: u,
+        field_comp: 0,
+        coord: z,
+        component: i,
+    };
+    let d2 = |i: usize, j: usize| Need::D2 {
+        field: u,
+        field_comp: 0,
+        a: (z, i),
+        b: (z, j),
+    };
+    let div = Need::Div { field: w, coord: z };
+    let diff = Need::Diffusion {
+        field: u,
+        coord: z,
+        sigma,
+    };
+    let grad = Need::Grad { field: u, coord: z };
+    let n = vec![
+        div.clone(),
+        dw(0, 0),
+        dw(1, 1),
+        diff.clone(),
+        d2(0, 0),
+        d2(0, 1),
+        d2(1, 1),
+        grad.clone(),
+        du(0),
+        du(1),
+    ];
+    let r = n.clone();
+    pb.invariance("parts", 1.0, n, move |e| {
+        let g = |k: usize| e.get(&r[k]);
+        let s = g(0).shape().to_vec();
+        let stacked = Var::concat(
+            &[
+                g(8).reshape(&[s[0], s[1], 1]),
+                g(9).reshape(&[s[0], s[1], 1]),
+            ],
+            2,
+        );
+        let d_parts = g(4) * a[0][0] + g(5) * (2.0 * a[0][1]) + g(6) * a[1][1];
+        let parts = [
+            g(0) - g(1) - g(2),
+            g(3) - d_parts,
+            (g(7) - stacked).reshape(&[s[0] * s[1] * 2]),
+        ];
+        Var::concat(
+            &[
+                parts[0].reshape(&[s[0] * s[1]]),
+                parts[1].reshape(&[s[0] * s[1]]),
+                parts[2],
+            ],
+            0,
+        )
+    });
+    pb.residual("div", 1.0, vec![div.clone()], move |e| {
+        let zv = e.coord(z);
+        let (x, y) = (zv.slice(2, 0..1), zv.slice(2, 1..2));
+        let exact = x.cos() * y.cos() * 2.0;
+        let s = exact.shape().to_vec();
+        e.get(&div) - exact.reshape(&s[..2])
+    });
+    let run = |m: usize| {
+        let h = 2.0 * PI / m as f64;
+        let xs = points(0.0, h, m);
+        let su = sample2(&xs, &xs, |x, y| (x + 2.0 * y).sin() * x.cos());
+        let (w0, w1) = (
+            sample2(&xs, &xs, |x, y| x.sin() * y.cos()),
+            sample2(&xs, &xs, |x, y| x.cos() * y.sin()),
+        );
+        let wd: Vec<f64> = w0
+            .data()
+            .iter()
+            .zip(w1.data())
+            .flat_map(|(p, q)| [*p, *q])
+            .collect();
+        let tape = Tape::new();
+        let mut grid = Grid::new(vec![h, h]);
+        grid.boundary = Boundary::Periodic;
+        grid.scheme = GridScheme::Central(Accuracy::Fourth);
+        let fields = [
+            (u, tape.constant(su)),
+            (w, tape.constant(Tensor::from_vec(wd, &[m, m, 2]))),
+        ];
+        let loss = pb.loss_grid(&tape, &fields, &grid, &[]).unwrap();
+        let v = loss.values();
+        (v[0].1, v[1].1)
+    };
+    let ((parts, c), (_, f)) = (run(16), run(32));
+    assert!(parts < 1e-24, "parts differ: {parts:e}");
+    let p = order(c, f);
+    assert!((p - 4.0).abs() < 0.2, "div: measured order {p}");
+}
