@@ -238,34 +238,7 @@ impl TermCx<'_, '_> {
         }
         let ops = quote!(::physgrad::pde::operators);
         if name == "hjb" {
-            let phi = self.whole(&args[0], &args[1], func, false);
-            let sigma = self.sigma(&args[2], func);
-            let (Some((phi, x)), Some(s)) = (phi, sigma) else {
-                return self.unknown_val();
-            };
-            let g = self
-                .need_val(
-                    NeedKey::Grad {
-                        field: phi,
-                        coord: x,
-                    },
-                    Rank::Vector(1),
-                )
-                .to_var();
-            let tr = self
-                .need_val(
-                    NeedKey::Diffusion {
-                        field: phi,
-                        coord: x,
-                        sigma: s,
-                    },
-                    Rank::Scalar,
-                )
-                .to_var();
-            return Val {
-                rank: Rank::Scalar,
-                code: crate::expr::Code::Var(quote!(#ops::hjb(#g, #tr))),
-            };
+            return self.hjb(func, args);
         }
         let v = self.whole(&args[0], &args[2], func, false);
         let mu = self.whole(&args[1], &args[2], func, true);
@@ -310,6 +283,39 @@ impl TermCx<'_, '_> {
         Val {
             rank: Rank::Scalar,
             code: crate::expr::Code::Var(code),
+        }
+    }
+
+    /// `hjb(phi, x, {σ})`: `−½‖∇Φ‖² − ½ tr(σσᵀ∇²Φ)` on the needs `Grad` and `Diffusion`.
+    fn hjb(&mut self, func: &Ident, args: &[Expr]) -> Val {
+        let ops = quote!(::physgrad::pde::operators);
+        let phi = self.whole(&args[0], &args[1], func, false);
+        let sigma = self.sigma(&args[2], func);
+        let (Some((phi, x)), Some(s)) = (phi, sigma) else {
+            return self.unknown_val();
+        };
+        let g = self
+            .need_val(
+                NeedKey::Grad {
+                    field: phi,
+                    coord: x,
+                },
+                Rank::Vector(1),
+            )
+            .to_var();
+        let tr = self
+            .need_val(
+                NeedKey::Diffusion {
+                    field: phi,
+                    coord: x,
+                    sigma: s,
+                },
+                Rank::Scalar,
+            )
+            .to_var();
+        Val {
+            rank: Rank::Scalar,
+            code: crate::expr::Code::Var(quote!(#ops::hjb(#g, #tr))),
         }
     }
 

@@ -34,22 +34,7 @@ pub fn region(scope: &Scope, t: &Term, errors: &mut Errors) -> Option<TokenStrea
             );
             None
         }
-        (_, Some(At::Face { coord: c, side })) => {
-            let i = coord(scope, c, errors)?;
-            let side = match side.to_string().as_str() {
-                "lo" => quote!(#p::Side::Lo),
-                "hi" => quote!(#p::Side::Hi),
-                s => {
-                    errors.push(side.span(), format!("unknown boundary `{s}` of `{c}`: an interval has the faces `lo` and `hi`"));
-                    return None;
-                }
-            };
-            if !interval(scope, i, c, errors) {
-                return None;
-            }
-            let id = ids::coord(i);
-            Some(quote!(#p::Region::Face(#id, #side)))
-        }
+        (_, Some(At::Face { coord: c, side })) => face(scope, c, side, errors),
         (_, Some(At::Faces(c))) => {
             let i = coord(scope, c, errors)?;
             if !bounded(scope, i, c, errors) {
@@ -82,6 +67,33 @@ pub fn region(scope: &Scope, t: &Term, errors: &mut Errors) -> Option<TokenStrea
             unreachable!("the parser pairs `in` with periodic terms")
         }
     }
+}
+
+/// `at c = lo|hi`: one face of an interval coordinate.
+fn face(
+    scope: &Scope,
+    c: &syn::Ident,
+    side: &syn::Ident,
+    errors: &mut Errors,
+) -> Option<TokenStream> {
+    let p = quote!(::physgrad::problem);
+    let i = coord(scope, c, errors)?;
+    let side = match side.to_string().as_str() {
+        "lo" => quote!(#p::Side::Lo),
+        "hi" => quote!(#p::Side::Hi),
+        s => {
+            errors.push(
+                side.span(),
+                format!("unknown boundary `{s}` of `{c}`: an interval has the faces `lo` and `hi`"),
+            );
+            return None;
+        }
+    };
+    if !interval(scope, i, c, errors) {
+        return None;
+    }
+    let id = ids::coord(i);
+    Some(quote!(#p::Region::Face(#id, #side)))
 }
 
 fn coord(scope: &Scope, c: &syn::Ident, errors: &mut Errors) -> Option<usize> {
