@@ -69,4 +69,10 @@ pub mod testing;
 
 pub use autodiff::{Gradients, Op, Tape, Var, VjpArgs};
 pub use error::{Error, Result};
+/// `pde! { … }`: a declarative problem statement (coordinates, parameters, fields, residuals,
+/// conditions, invariances), checked at compile time with errors at the user's token and expanded
+/// to [`problem`] builder calls; see `docs/dsl.md` for the grammar and every operator.
+/// Depend on `physgrad` and write `physgrad::pde!`: the macro crate `physgrad-dsl` is an
+/// implementation detail whose expansion names `::physgrad::problem`.
+pub use physgrad_dsl::pde;
 pub use tensor::Tensor;
