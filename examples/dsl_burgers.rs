@@ -6,7 +6,7 @@
 
 use physgrad::nn::{MlpConfig, ParamStore};
 use physgrad::optim::{Adam, AdamConfig};
-use physgrad::problem::{FieldId, Grid, Method, NeuralField, ParamId, Problem};
+use physgrad::problem::{Grid, Method, NeuralField, Problem};
 use physgrad::Tensor;
 
 fn burgers() -> Problem {
@@ -40,7 +40,7 @@ fn neural(pb: &Problem, steps: usize) -> (f64, f64) {
         let mut values = vec![];
         let total = store
             .step(&mut opt, |tape, p| {
-                let fields = [(FieldId(0), NeuralField::Mlp(&net, Method::Jet))];
+                let fields = [(pb.field_id("u"), NeuralField::Mlp(&net, Method::Jet))];
                 let loss = pb
                     .loss_neural(tape, p, &fields, &[], &pts)
                     .expect("finite loss");
@@ -76,9 +76,9 @@ fn grid(pb: &Problem, steps: usize) -> (f64, f64) {
         let mut values = vec![];
         let total = store
             .step(&mut opt, |tape, p| {
-                let given = [(ParamId(0), tape.constant(nus.clone()))];
+                let given = [(pb.param_id("nu"), tape.constant(nus.clone()))];
                 let loss = pb
-                    .loss_grid(tape, &[(FieldId(0), p.var(image))], &g, &given)
+                    .loss_grid(tape, &[(pb.field_id("u"), p.var(image))], &g, &given)
                     .expect("finite loss");
                 values = loss.values();
                 loss.total

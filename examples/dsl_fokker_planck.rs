@@ -8,7 +8,7 @@
 
 use physgrad::nn::{MlpConfig, Module, ParamStore};
 use physgrad::optim::{Adam, AdamConfig};
-use physgrad::problem::{FieldId, Method, NeuralField, Problem};
+use physgrad::problem::{Method, NeuralField, Problem};
 use physgrad::{Tensor, Var};
 
 fn problem(sigma: &Tensor) -> Problem {
@@ -53,9 +53,9 @@ fn main() {
         let total = store
             .step(&mut opt, |tape, p| {
                 let fields = [
-                    (FieldId(0), NeuralField::Mlp(&net, Method::Jet)),
+                    (pb.field_id("v"), NeuralField::Mlp(&net, Method::Jet)),
                     (
-                        FieldId(1),
+                        pb.field_id("mu"),
                         NeuralField::Func(Box::new(drift), Method::Nested),
                     ),
                 ];

@@ -139,6 +139,52 @@ impl Problem {
         ParamId(self.params.len() - 1)
     }
 
+    /// The coordinate declared as `name`.
+    ///
+    /// # Panics
+    /// If there is none (the message lists the declared coordinates).
+    #[track_caller]
+    pub fn coord_id(&self, name: &str) -> CoordId {
+        CoordId(self.lookup(
+            "coordinate",
+            name,
+            self.coords.iter().map(|c| c.name.as_str()),
+        ))
+    }
+
+    /// The parameter declared as `name` (for the `given` list of an evaluation).
+    ///
+    /// # Panics
+    /// If there is none (the message lists the declared parameters).
+    #[track_caller]
+    pub fn param_id(&self, name: &str) -> ParamId {
+        ParamId(self.lookup(
+            "parameter",
+            name,
+            self.params.iter().map(|p| p.name.as_str()),
+        ))
+    }
+
+    /// The field declared as `name` (to bind a network or a grid tensor to it).
+    ///
+    /// # Panics
+    /// If there is none (the message lists the declared fields).
+    #[track_caller]
+    pub fn field_id(&self, name: &str) -> FieldId {
+        FieldId(self.lookup("field", name, self.fields.iter().map(|f| f.name.as_str())))
+    }
+
+    #[track_caller]
+    fn lookup<'a>(&self, kind: &str, name: &str, names: impl Iterator<Item = &'a str>) -> usize {
+        let names: Vec<&str> = names.collect();
+        names.iter().position(|n| *n == name).unwrap_or_else(|| {
+            panic!(
+                "problem {}: no {kind} named {name:?} (declared: {names:?})",
+                self.name
+            )
+        })
+    }
+
     /// Declares a scalar field.
     ///
     /// # Panics

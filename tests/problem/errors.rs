@@ -237,3 +237,18 @@ fn sampling_respects_domains_and_regions() {
     assert!(a.regions[1].data().chunks(4).all(|r| r[0] == -1.0));
     assert_eq!(a.regions.len(), 2);
 }
+
+#[test]
+fn declarations_are_found_by_name() {
+    let (mut pb, u) = heat();
+    let nu = pb.param("nu", physgrad::problem::ParamKind::Given);
+    assert_eq!(pb.field_id("u"), u);
+    assert_eq!(pb.param_id("nu"), nu);
+    assert_eq!(pb.coord_id("t").0, 1);
+}
+
+#[test]
+#[should_panic(expected = "problem heat: no field named \"v\" (declared: [\"u\"])")]
+fn an_unknown_name_lists_the_declared_ones() {
+    heat().0.field_id("v");
+}
