@@ -34,6 +34,18 @@ fn assert_vanish(values: &[(String, f64)], tol: f64) {
     }
 }
 
+/// With the single scalar field bound to `exact` (nested reverse mode), all `n_terms` terms
+/// vanish to round-off.
+fn assert_exact_vanishes(pb: &Problem, exact: for<'t> fn(Var<'t>) -> Var<'t>, n_terms: usize) {
+    let field = (
+        pb.field_id("u"),
+        NeuralField::Func(Box::new(exact), Method::Nested),
+    );
+    let values = terms(pb, vec![field], &[]);
+    assert_eq!(values.len(), n_terms);
+    assert_vanish(&values, 1e-24);
+}
+
 /// Heat kernel `u = exp(−x²/(4κ(t+1)))/√(4πκ(t+1))` solves `u_t = κ u_xx`; the initial
 /// condition is stated with the DSL's elementwise maths.
 #[test]
@@ -51,16 +63,7 @@ fn heat_kernel_vanishes() {
         let s = 4.0 * k * (t + 1.0);
         (-(x * x) / s).exp() / (std::f64::consts::PI * s).sqrt()
     }
-    let values = terms(
-        &pb,
-        vec![(
-            FieldId(0),
-            NeuralField::Func(Box::new(exact), Method::Nested),
-        )],
-        &[],
-    );
-    assert_eq!(values.len(), 2);
-    assert_vanish(&values, 1e-24);
+    assert_exact_vanishes(&pb, exact, 2);
 }
 
 /// Viscous Burgers travelling wave `u = c − a·tanh(a(x − ct)/(2ν))` (Cole–Hopf), conditioned on
@@ -79,15 +82,7 @@ fn cole_hopf_burgers_vanishes() {
         let (x, t, nu) = (col(p, 0), col(p, 1), col(p, 2));
         0.5 - 0.3 * (0.3 * (x - 0.5 * t) / (2.0 * nu)).tanh()
     }
-    let values = terms(
-        &pb,
-        vec![(
-            FieldId(0),
-            NeuralField::Func(Box::new(exact), Method::Nested),
-        )],
-        &[],
-    );
-    assert_vanish(&values, 1e-24);
+    assert_exact_vanishes(&pb, exact, 2);
 }
 
 /// Ornstein–Uhlenbeck `dX = −X dt + √2 dW` in ℝ² from `N(0, a₀I)`: the log-density
@@ -113,8 +108,14 @@ fn ornstein_uhlenbeck_fokker_planck_vanishes() {
         -p.slice(1, 0..2)
     }
     let fields = vec![
-        (FieldId(0), NeuralField::Func(Box::new(v), Method::Nested)),
-        (FieldId(1), NeuralField::Func(Box::new(mu), Method::Nested)),
+        (
+            pb.field_id("v"),
+            NeuralField::Func(Box::new(v), Method::Nested),
+        ),
+        (
+            pb.field_id("mu"),
+            NeuralField::Func(Box::new(mu), Method::Nested),
+        ),
     ];
     let values = terms(&pb, fields, &[(ParamId(0), 0.0)]);
     assert_vanish(&values, 1e-24);
@@ -135,16 +136,7 @@ fn inviscid_burgers_rarefaction_vanishes() {
     fn exact(p: Var<'_>) -> Var<'_> {
         col(p, 0) / (1.0 + col(p, 1))
     }
-    let values = terms(
-        &pb,
-        vec![(
-            FieldId(0),
-            NeuralField::Func(Box::new(exact), Method::Nested),
-        )],
-        &[],
-    );
-    assert_eq!(values.len(), 3);
-    assert_vanish(&values, 1e-24);
+    assert_exact_vanishes(&pb, exact, 3);
 }
 
 /// 1-D variable-coefficient Poisson `−((1 + x²) u′)′ = f` with `u = sin πx`, the forcing written
@@ -162,14 +154,5 @@ fn poisson_1d_variable_coefficient_vanishes() {
     fn exact(p: Var<'_>) -> Var<'_> {
         (std::f64::consts::PI * col(p, 0)).sin()
     }
-    let values = terms(
-        &pb,
-        vec![(
-            FieldId(0),
-            NeuralField::Func(Box::new(exact), Method::Nested),
-        )],
-        &[],
-    );
-    assert_eq!(values.len(), 2);
-    assert_vanish(&values, 1e-24);
+    assert_exact_vanishes(&pb, exact, 2);
 }
