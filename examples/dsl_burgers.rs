@@ -21,9 +21,22 @@ fn burgers() -> Problem {
     }
 }
 
-fn show(step: usize, values: &[(String, f64)]) {
-    let terms: Vec<String> = values.iter().map(|(n, v)| format!("{n} {v:.3e}")).collect();
-    println!("  step {step:4}: {}", terms.join("  "));
+/// Runs `steps` optimiser steps (`step` returns the total loss and the named terms), printing
+/// the terms every 300 steps; returns the first and last total.
+fn fit(steps: usize, mut step: impl FnMut(usize) -> (f64, Vec<(String, f64)>)) -> (f64, f64) {
+    let (mut first, mut last) = (f64::NAN, f64::NAN);
+    for i in 0..steps {
+        let (total, values) = step(i);
+        if i == 0 {
+            first = total;
+        }
+        last = total;
+        if i % 300 == 0 || i + 1 == steps {
+            let terms: Vec<String> = values.iter().map(|(n, v)| format!("{n} {v:.3e}")).collect();
+            println!("  step {i:4}: {}", terms.join("  "));
+        }
+    }
+    (first, last)
 }
 
 /// An MLP `u(x, t, ν)` trained on resampled collocation points; returns (first, last) total.
@@ -34,8 +47,7 @@ fn neural(pb: &Problem, steps: usize) -> (f64, f64) {
         lr: 3e-3,
         ..AdamConfig::default()
     });
-    let (mut first, mut last) = (f64::NAN, f64::NAN);
-    for step in 0..steps {
+    fit(steps, |step| {
         let pts = pb.sample(128, 32, step as u64);
         let mut values = vec![];
         let total = store
@@ -48,15 +60,8 @@ fn neural(pb: &Problem, steps: usize) -> (f64, f64) {
                 loss.total
             })
             .expect("finite loss");
-        if step == 0 {
-            first = total;
-        }
-        last = total;
-        if step % 300 == 0 || step + 1 == steps {
-            show(step, &values);
-        }
-    }
-    (first, last)
+        (total, values)
+    })
 }
 
 /// Two images `u[ν, x, t]` on a 33 × 17 grid, one per viscosity, trained directly.
@@ -71,8 +76,7 @@ fn grid(pb: &Problem, steps: usize) -> (f64, f64) {
         lr: 3e-2,
         ..AdamConfig::default()
     });
-    let (mut first, mut last) = (f64::NAN, f64::NAN);
-    for step in 0..steps {
+    fit(steps, |_| {
         let mut values = vec![];
         let total = store
             .step(&mut opt, |tape, p| {
@@ -84,15 +88,8 @@ fn grid(pb: &Problem, steps: usize) -> (f64, f64) {
                 loss.total
             })
             .expect("finite loss");
-        if step == 0 {
-            first = total;
-        }
-        last = total;
-        if step % 300 == 0 || step + 1 == steps {
-            show(step, &values);
-        }
-    }
-    (first, last)
+        (total, values)
+    })
 }
 
 fn main() {
