@@ -35,6 +35,19 @@ pub(crate) trait System: Send + Sync + 'static {
     fn factor(&self, values: &[f64]) -> Result<Self::Factor>;
     /// Overwrites the column-major `n × k` block `rhs` with `A⁻¹ rhs` (or `A⁻ᵀ rhs`).
     fn solve_in_place(&self, factor: &Self::Factor, rhs: &mut [f64], k: usize, transpose: bool);
+    /// Factors a batch of matrices stored back to back on the calling thread; on failure, the
+    /// index of the first matrix that failed and its error. Overridden like
+    /// [`System::solve_batch_in_place`].
+    fn factor_batch(
+        &self,
+        values: &[f64],
+    ) -> std::result::Result<Vec<Self::Factor>, (usize, Error)> {
+        values
+            .chunks(self.values_len())
+            .enumerate()
+            .map(|(i, v)| self.factor(v).map_err(|e| (i, e)))
+            .collect()
+    }
     /// Overwrites each length-`n` block `i` of `rhs` with `Aᵢ⁻¹ rhsᵢ` (or `Aᵢ⁻ᵀ rhsᵢ`), on the
     /// calling thread. Systems whose solves are short dependency chains override this to work
     /// on several independent systems at once.
@@ -154,12 +167,9 @@ impl<S: System> SolveOp<S> {
                 })
                 .collect()
         } else {
-            let factors = values
-                .data()
-                .chunks(sys.values_len())
-                .enumerate()
-                .map(|(i, v)| sys.factor(v).map_err(|e| in_batch(e, i)))
-                .collect::<Result<Vec<_>>>()?;
+            let factors = sys
+                .factor_batch(values.data())
+                .map_err(|(i, e)| in_batch(e, i))?;
             sys.solve_batch_in_place(&factors, out, transpose);
             Ok(factors)
         }

@@ -8,7 +8,7 @@
 use super::dense::check_pivots;
 use super::solve::{apply_solve, GradIndex, System};
 use crate::autodiff::Var;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::sync::Arc;
 
 const OP: &str = "tridiagonal_solve";
@@ -64,40 +64,56 @@ impl TridiagonalSystem {
 
 /// Gaussian elimination with partial pivoting on a tridiagonal matrix.
 fn factor(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
+    let mut f = unfactored(lower, diag, upper);
+    for i in 0..diag.len().saturating_sub(1) {
+        eliminate(&mut f, i);
+    }
+    finish(f)
+}
+
+/// The bands copied into factor storage, before any elimination step.
+fn unfactored(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
     let n = diag.len();
-    let (mut dl, mut d, mut du) = (lower.to_vec(), diag.to_vec(), upper.to_vec());
-    let mut du2 = vec![0.0; n.saturating_sub(2)];
-    let mut swapped = vec![false; n.saturating_sub(1)];
-    for i in 0..n.saturating_sub(1) {
-        if d[i].abs() >= dl[i].abs() {
-            // No interchange: eliminate A[i+1, i] with row i.
-            let f = if d[i] != 0.0 { dl[i] / d[i] } else { 0.0 };
-            dl[i] = f;
-            d[i + 1] -= f * du[i];
-        } else {
-            // Swap rows i and i+1, then eliminate.
-            swapped[i] = true;
-            let f = d[i] / dl[i];
-            d[i] = dl[i];
-            dl[i] = f;
-            let t = du[i];
-            du[i] = d[i + 1];
-            d[i + 1] = t - f * d[i + 1];
-            if i + 2 < n {
-                du2[i] = du[i + 1];
-                du[i + 1] *= -f;
-            }
+    TridiagonalFactor {
+        dl: lower.to_vec(),
+        d: diag.to_vec(),
+        du: upper.to_vec(),
+        du2: vec![0.0; n.saturating_sub(2)],
+        dinv: Vec::new(),
+        swapped: vec![false; n.saturating_sub(1)],
+    }
+}
+
+/// Elimination step `i`: pivots between rows `i` and `i + 1`, then removes `A[i+1, i]`.
+#[inline(always)]
+fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
+    let n = fa.d.len();
+    let (dl, d, du) = (&mut fa.dl, &mut fa.d, &mut fa.du);
+    if d[i].abs() >= dl[i].abs() {
+        // No interchange: eliminate A[i+1, i] with row i.
+        let f = if d[i] != 0.0 { dl[i] / d[i] } else { 0.0 };
+        dl[i] = f;
+        d[i + 1] -= f * du[i];
+    } else {
+        // Swap rows i and i+1, then eliminate.
+        fa.swapped[i] = true;
+        let f = d[i] / dl[i];
+        d[i] = dl[i];
+        dl[i] = f;
+        let t = du[i];
+        du[i] = d[i + 1];
+        d[i + 1] = t - f * d[i + 1];
+        if i + 2 < n {
+            fa.du2[i] = du[i + 1];
+            du[i + 1] *= -f;
         }
     }
-    let dinv = d.iter().map(|&v| 1.0 / v).collect();
-    TridiagonalFactor {
-        dl,
-        d,
-        du,
-        du2,
-        dinv,
-        swapped,
-    }
+}
+
+/// Stores the reciprocal pivots once elimination is complete.
+fn finish(mut f: TridiagonalFactor) -> TridiagonalFactor {
+    f.dinv = f.d.iter().map(|&v| 1.0 / v).collect();
+    f
 }
 
 /// Solves `A x = b` in place.
@@ -209,6 +225,22 @@ fn solve_transpose_lanes(fs: [&TridiagonalFactor; LANES], mut bs: [&mut [f64]; L
     }
 }
 
+impl TridiagonalSystem {
+    /// `(lower, diag, upper)` of one matrix's values.
+    fn bands<'v>(&self, values: &'v [f64]) -> (&'v [f64], &'v [f64], &'v [f64]) {
+        let (lower, rest) = values.split_at(self.n - 1);
+        let (diag, upper) = rest.split_at(self.n);
+        (lower, diag, upper)
+    }
+
+    /// `f`, or `Singular` when a pivot is negligible against the largest of `values`.
+    fn checked(&self, values: &[f64], f: TridiagonalFactor) -> Result<TridiagonalFactor> {
+        let scale = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        check_pivots(OP, f.d.iter().copied(), scale, self.n)?;
+        Ok(f)
+    }
+}
+
 impl System for TridiagonalSystem {
     type Factor = TridiagonalFactor;
 
@@ -225,13 +257,38 @@ impl System for TridiagonalSystem {
     }
 
     fn factor(&self, values: &[f64]) -> Result<TridiagonalFactor> {
-        let m = self.n - 1;
-        let (lower, rest) = values.split_at(m);
-        let (diag, upper) = rest.split_at(self.n);
-        let scale = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        let f = factor(lower, diag, upper);
-        check_pivots(OP, f.d.iter().copied(), scale, self.n)?;
-        Ok(f)
+        let (lower, diag, upper) = self.bands(values);
+        self.checked(values, factor(lower, diag, upper))
+    }
+
+    fn factor_batch(
+        &self,
+        values: &[f64],
+    ) -> std::result::Result<Vec<TridiagonalFactor>, (usize, Error)> {
+        let len = self.values_len();
+        let mut out = Vec::with_capacity(values.len() / len.max(1));
+        let mut groups = values.chunks_exact(LANES * len);
+        for group in &mut groups {
+            let mut fs: [TridiagonalFactor; LANES] = std::array::from_fn(|l| {
+                let (lower, diag, upper) = self.bands(&group[l * len..(l + 1) * len]);
+                unfactored(lower, diag, upper)
+            });
+            for i in 0..self.n.saturating_sub(1) {
+                for f in fs.iter_mut() {
+                    eliminate(f, i);
+                }
+            }
+            for (l, f) in fs.into_iter().enumerate() {
+                let index = out.len();
+                let f = self.checked(&group[l * len..(l + 1) * len], finish(f));
+                out.push(f.map_err(|e| (index, e))?);
+            }
+        }
+        for v in groups.remainder().chunks_exact(len) {
+            let index = out.len();
+            out.push(self.factor(v).map_err(|e| (index, e))?);
+        }
+        Ok(out)
     }
 
     fn solve_in_place(&self, f: &TridiagonalFactor, rhs: &mut [f64], k: usize, transpose: bool) {
