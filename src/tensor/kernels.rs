@@ -463,10 +463,18 @@ pub fn gather(a: &Tensor, axis: usize, indices: &[usize]) -> Tensor {
         );
     }
     let mut data = pool::with_capacity(outer * indices.len() * inner);
-    for o in 0..outer {
-        for &i in indices {
-            let src = (o * len + i) * inner;
-            data.extend_from_slice(&a.data()[src..src + inner]);
+    if inner == 1 {
+        // The last-axis case (e.g. sparse-pattern gathers): one element per index, so no
+        // per-index slice copy.
+        for row in a.data().chunks_exact(len.max(1)).take(outer) {
+            data.extend(indices.iter().map(|&i| row[i]));
+        }
+    } else {
+        for o in 0..outer {
+            for &i in indices {
+                let src = (o * len + i) * inner;
+                data.extend_from_slice(&a.data()[src..src + inner]);
+            }
         }
     }
     let mut shape = Shape::from_slice(a.shape());
@@ -489,6 +497,17 @@ pub fn scatter_add(a: &Tensor, axis: usize, indices: &[usize], size: usize) -> T
     }
     let (outer, len, inner) = split_at_axis(a.shape(), axis);
     let mut data = pool::filled(outer * size * inner, 0.0);
+    if inner == 1 {
+        for (o, src) in a.data().chunks_exact(len.max(1)).take(outer).enumerate() {
+            let dst = &mut data[o * size..(o + 1) * size];
+            for (&i, &v) in indices.iter().zip(src) {
+                dst[i] += v;
+            }
+        }
+        let mut shape = Shape::from_slice(a.shape());
+        shape[axis] = size;
+        return Tensor::from_vec(data, &shape);
+    }
     for o in 0..outer {
         for (k, &i) in indices.iter().enumerate() {
             let src = &a.data()[(o * len + k) * inner..(o * len + k + 1) * inner];

@@ -132,3 +132,38 @@ fn large_broadcasts_split_across_threads_match_index_arithmetic() {
         }
     }
 }
+
+/// Gather and scatter-add along every axis of a rank-3 tensor (the last axis has its own loop)
+/// against index arithmetic.
+#[test]
+fn gather_and_scatter_add_match_index_arithmetic() {
+    let shape = [3usize, 4, 5];
+    let a = Tensor::randn(&shape, 11);
+    let tape = physgrad::Tape::new();
+    let av = tape.constant(a.clone());
+    let idx = [4usize, 0, 2, 2, 3];
+    for axis in 0..3 {
+        let idx: Vec<usize> = idx.iter().map(|&i| i % shape[axis]).collect();
+        let g = av.gather(axis, &idx).value();
+        let mut gs = shape;
+        gs[axis] = idx.len();
+        assert_eq!(g.shape(), &gs[..]);
+        let size = shape[axis] + 2;
+        let s = av.gather(axis, &idx).scatter_add(axis, &idx, size).value();
+        let mut expect_s = vec![0.0; s.len()];
+        let mut ss = shape;
+        ss[axis] = size;
+        for i in 0..gs[0] {
+            for j in 0..gs[1] {
+                for k in 0..gs[2] {
+                    let mut src = [i, j, k];
+                    src[axis] = idx[src[axis]];
+                    let v = a.at(&src);
+                    assert_eq!(g.at(&[i, j, k]), v, "gather axis {axis} at {:?}", [i, j, k]);
+                    expect_s[(src[0] * ss[1] + src[1]) * ss[2] + src[2]] += v;
+                }
+            }
+        }
+        assert_eq!(s.data(), &expect_s[..], "scatter_add axis {axis}");
+    }
+}

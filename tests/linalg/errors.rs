@@ -85,6 +85,31 @@ fn batch_errors_name_the_element() {
     assert!(e.to_string().contains("batch element 1"), "{e}");
 }
 
+/// A singular matrix inside a four-system group and in the remainder after the groups.
+#[test]
+fn tridiagonal_batch_errors_name_the_element() {
+    let (batch, n) = (7, 5);
+    for bad in [2, 5, 6] {
+        let tape = Tape::new();
+        let lower = tape.constant(Tensor::ones(&[batch, n - 1]));
+        let mut up = Tensor::ones(&[batch, n - 1]);
+        let mut d = Tensor::full(&[batch, n], 3.0);
+        // Rows 0 and 1 both [1 1 0 …]: the matrix is singular.
+        d.data_mut()[bad * n] = 1.0;
+        d.data_mut()[bad * n + 1] = 1.0;
+        up.data_mut()[bad * (n - 1) + 1] = 0.0;
+        let upper = tape.constant(up);
+        let rhs = tape.constant(Tensor::ones(&[batch, n]));
+        let e =
+            physgrad::linalg::tridiagonal_solve(lower, tape.constant(d), upper, rhs).unwrap_err();
+        assert!(matches!(e, Error::Singular { .. }), "{e}");
+        assert!(
+            e.to_string().contains(&format!("batch element {bad}")),
+            "{e}"
+        );
+    }
+}
+
 #[test]
 fn invalid_patterns_are_rejected() {
     let lu = Factorization::Lu;
