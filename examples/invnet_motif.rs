@@ -23,7 +23,7 @@
 //! generated and 500 real images on the pixels off the motif, against the same distance between
 //! two halves of the real data.
 //!
-//! Run: `cargo run --release --example invnet_motif` (defaults: 3,000 iterations per critic,
+//! Run: `cargo run --release --example invnet_motif` (defaults: 1,500 iterations per critic,
 //! batch 64, seed 0; writes `out/invnet_motif/`). `--quick` runs 300; `--iterations N`,
 //! `--seed S`, `--images PATH`, `--lr`, `--batch`, `--hidden W` (two layers of width `W`) and
 //! `--invariance-steps K` override, `--out DIR` writes elsewhere. The test suite runs a reduced configuration
@@ -55,7 +55,7 @@ use std::time::Instant;
 pub struct Config {
     /// The IDX image file (default: the shipped digits).
     pub images: PathBuf,
-    /// Generator iterations per critic variant. Default 3,000.
+    /// Generator iterations per critic variant. Default 1,500.
     pub iterations: usize,
     /// Batch size. Default 64.
     pub batch: usize,
@@ -88,7 +88,7 @@ impl Default for Config {
         Config {
             images: PathBuf::from(env!("CARGO_MANIFEST_DIR"))
                 .join("data/digits/optdigits-images-idx3-ubyte"),
-            iterations: 3000,
+            iterations: 1500,
             batch: 64,
             latent: 16,
             hidden: vec![128, 128],
