@@ -19,7 +19,7 @@ fn small() -> Config {
         eval_sim_images: 8,
         eval_images: 64,
         batch: 8,
-        iterations_a: 120,
+        iterations_a: 400,
         iterations_b: 2,
         verbose: false,
         ..base
@@ -63,7 +63,7 @@ fn data_free_generator_learns_the_statistics() {
             .map(|p| p.0)
             .collect::<Vec<_>>(),
     );
-    assert!(last < 0.2 * first, "loss {first} → {last}");
+    assert!(last < 0.25 * first, "loss {first} → {last}");
     let (p1, _) = image_stats(&a.images, cfg.max_r);
     assert!(
         (mean(&p1) - t.p1).abs() < 0.05,

@@ -2,7 +2,7 @@
 //! images (single and batched), known patterns, and first- and second-order gradient checks
 //! over random shapes.
 
-use physgrad::physics::statistics::{radial_two_point_correlation, two_point_correlation};
+use physgrad::physics::statistics::radial_two_point_correlation;
 use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
 use physgrad::{Tape, Tensor};
 use proptest::prelude::*;
@@ -74,12 +74,14 @@ fn known_values_zero_lag_constant_and_axis_rings() {
     // r = 0 is the single displacement 0: ⟨φ²⟩.
     let m2 = img.data().iter().map(|v| v * v).sum::<f64>() / 81.0;
     assert!((got[0] - m2).abs() < 1e-14);
-    // Ring 1 is exactly the four axis neighbours: the mean of the axis-wise S₂(1).
-    let tape = Tape::new();
-    let phi = tape.constant(img.clone());
-    let a0 = two_point_correlation(phi, 0, 1).value().into_vec()[1];
-    let a1 = two_point_correlation(phi, 1, 1).value().into_vec()[1];
-    assert!((got[1] - 0.5 * (a0 + a1)).abs() < 1e-14);
+    // Ring 1 holds the 4 axis neighbours and the 4 diagonals (|(1, 1)| = 1.41 rounds to 1),
+    // ring 2 the 4 axis displacements of length 2 and the 8 of length √5. Vertical stripes of
+    // period 2 correlate (½) exactly when dx is even: ring 1 = 2·½/8, ring 2 = 8·½/12.
+    let stripes = Tensor::from_vec((0..64).map(|p| ((p % 8 + 1) % 2) as f64).collect(), &[8, 8]);
+    let got = radial(&stripes, 3);
+    assert!((got[0] - 0.5).abs() < 1e-15);
+    assert!((got[1] - 0.125).abs() < 1e-15, "{got:?}");
+    assert!((got[2] - 1.0 / 3.0).abs() < 1e-15, "{got:?}");
     // A constant image c: every ring is c².
     assert!(radial(&Tensor::full(&[6, 6], 0.4), 2)
         .iter()
