@@ -27,8 +27,8 @@
 //!
 //! Run: `cargo run --release --example invnet_microstructures` (writes
 //! `out/invnet_microstructures/`). `--quick` is the small configuration; `--iterations-a N`,
-//! `--iterations-b N`, `--seed S` override. The defaults are sized for a ≈ 10 minute run on the
-//! shared 2-core machine (WGAN-GP iterations are far fewer than the paper's; see
+//! `--iterations-b N`, `--seed S` override. The defaults were sized for a ≈ 10 minute run on the
+//! shared 2-core machine (it took 12 minutes at load average 14–17) (WGAN-GP iterations are far fewer than the paper's; see
 //! `docs/results.md`). The test suite runs a reduced configuration
 //! (`tests/papers/invnet_microstructures.rs`).
 
