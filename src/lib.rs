@@ -48,12 +48,14 @@
 //!   Hutchinson), Fokker–Planck/HJB operators, grid stencils.
 //! * [`problem`] — the problem builder the `pde!` macro targets: named, weighted residual,
 //!   condition, periodic and invariance terms on neural or grid fields.
+//! * [`data`] — the IDX (MNIST) format, read and write; the shipped digits set is in `data/digits/`.
 //! * [`report`] — output folders, summary tables and SVG plots for the experiment examples.
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
 
 pub mod autodiff;
+pub mod data;
 pub mod error;
 pub mod linalg;
 pub mod nn;

@@ -3,6 +3,7 @@
 //! Property tests take their case count from `PROPTEST_CASES` (default 32 here).
 
 mod core;
+mod data;
 mod dsl;
 mod linalg;
 mod nn;

@@ -3,5 +3,8 @@
 //! statistics toward the truth, plus checks of the pieces (forward models, gradients, the
 //! MCMC baseline's likelihood).
 
+mod invnet_linear_game;
+mod invnet_microstructures;
+mod invnet_motif;
 mod poisson1d;
 mod poisson2d;

@@ -12,6 +12,7 @@ mod common;
 mod fem;
 mod ode;
 mod poisson;
+mod radial;
 mod random_field;
 mod sde;
 mod statistics;
