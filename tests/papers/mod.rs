@@ -3,5 +3,8 @@
 //! statistics toward the truth, plus checks of the pieces (forward models, gradients, the
 //! MCMC baseline's likelihood).
 
+mod elasticity;
+mod grf;
+mod jumps;
 mod poisson1d;
 mod poisson2d;
