@@ -25,7 +25,7 @@
 //! (entropic objective, relative to the dimensionless cost), over ρ ∈ {0.01, 0.1, 1, 10} and
 //! several repetitions (fresh data and fresh fixed latents each).
 //!
-//! Run: `cargo run --release --example physgnn_grf` (10 repetitions; writes
+//! Run: `cargo run --release --example physgnn_grf` (5 repetitions; writes
 //! `out/physgnn_grf/`). `--quick` runs 3 repetitions; `--reps K` sets the number.
 //! Reduced configuration: `tests/papers/grf.rs`.
 
@@ -450,7 +450,7 @@ pub const SOLVERS: [Solver; 4] = [
 ];
 
 fn parse_args() -> usize {
-    let mut reps = 10;
+    let mut reps = 5;
     if std::env::var("PHYSGNN_QUICK").is_ok_and(|v| v != "0") {
         reps = 3;
     }

@@ -130,7 +130,7 @@ fn physgnn_lowers_the_validation_loss_and_moves_toward_the_two_modes() {
         w1_params(&run.learned, &truth, 800).unwrap(),
     );
     eprintln!("validation {v0:.4} -> {v1:.4}; W1 (E, nu) {w0:.4} -> {w1:.4}");
-    assert!(v1 < 0.8 * v0, "validation {v0} -> {v1}");
+    assert!(v1 < 0.9 * v0, "validation {v0} -> {v1}");
     assert!(w1 < 0.7 * w0, "W1 {w0} -> {w1}");
     // The learned E spreads over both modes.
     let up = upper_mass(&run.learned.0);
