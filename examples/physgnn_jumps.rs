@@ -184,9 +184,9 @@ pub fn true_paths(cfg: &Config, law: JumpLaw, n: usize, rng: &mut ChaCha8Rng) ->
             s[0] += y[0];
             s[1] += y[1];
         }
-        for c in 0..2 {
+        for (c, sc) in s.iter().enumerate() {
             let b = noise.brownian.data()[2 * i + c];
-            x.push(s[c] + cfg.drift[c] * cfg.horizon + cfg.sigma * b);
+            x.push(sc + cfg.drift[c] * cfg.horizon + cfg.sigma * b);
         }
     }
     Tensor::from_vec(x, &[n, 2])

@@ -95,7 +95,11 @@ fn gaussian_baseline_stays_admissible() {
     assert!((top - 0.16).abs() < 0.03, "{top}");
 }
 
-fn reduced(kind: Kind) -> (example::Run, (Vec<f64>, Vec<f64>), (Vec<f64>, Vec<f64>)) {
+/// Per-element `(E, ν)` samples.
+type Samples = (Vec<f64>, Vec<f64>);
+
+/// A short training run on law (a), the untrained generator's samples and true samples.
+fn reduced(kind: Kind) -> (example::Run, Samples, Samples) {
     let cfg = Config {
         batch: 32,
         iterations: 500,
