@@ -3,8 +3,11 @@
 //! statistics toward the truth, plus checks of the pieces (forward models, gradients, the
 //! MCMC baseline's likelihood).
 
+mod elasticity;
+mod grf;
 mod invnet_linear_game;
 mod invnet_microstructures;
 mod invnet_motif;
+mod jumps;
 mod poisson1d;
 mod poisson2d;
