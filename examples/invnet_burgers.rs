@@ -85,14 +85,14 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            iterations: 12_000,
+            iterations: 3_000,
             batch: 8,
             hidden: vec![64, 256],
             lr: 1e-3,
             lr_final: 2e-5,
             fine_cells: 1024,
             curve_every: 500,
-            pinn_iterations: 4000,
+            pinn_iterations: 1500,
             pinn_points: 512,
             seed: 0,
             verbose: true,
@@ -331,7 +331,7 @@ pub use pinn::{train_pinn, PinnRun};
 
 #[path = "invnet/burgers_report.rs"]
 mod report;
-pub use report::{evaluate, write_outputs, Evaluation};
+pub use report::{evaluate, write_outputs};
 
 /// The settings from the command line and `INVNET_QUICK`.
 fn parse_args() -> Config {
