@@ -8,6 +8,9 @@ use super::{
 use physgrad::report::{panels, Hist2d, Output, Plot, Table};
 use physgrad::Result;
 
+/// `(iteration, residual term, initial-condition term)` per iteration.
+type LossCurve = Vec<(usize, f64, f64)>;
+
 /// One evaluated cell: `(c, ν)` (ν = 0: inviscid), the generator's and the 64-cell solver's
 /// relative L2 errors against the fine reference.
 #[derive(Clone, Debug)]
@@ -188,7 +191,7 @@ fn loss_plot(e: &Evaluation) -> Plot {
         ("viscous", &e.viscous.losses),
         ("inviscid", &e.inviscid.losses),
     ];
-    let pinn: Vec<(String, &Vec<(usize, f64, f64)>)> = e
+    let pinn: Vec<(String, &LossCurve)> = e
         .pinn
         .iter()
         .map(|r| (format!("PINN c={} ν={}", r.c, r.nu), &r.losses))

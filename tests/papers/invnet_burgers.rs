@@ -16,12 +16,12 @@ use rand_chacha::ChaCha8Rng;
 
 fn small() -> Config {
     Config {
-        iterations: 300,
+        iterations: 1200,
         batch: 4,
         hidden: vec![16, 64],
         fine_cells: 256,
         curve_every: 100,
-        pinn_iterations: 150,
+        pinn_iterations: 600,
         pinn_points: 128,
         verbose: false,
         ..Config::default()
@@ -115,11 +115,12 @@ fn generator_lowers_both_terms_and_the_error() {
     );
     let (e0, e1) = (run.curve[0].1, run.curve.last().unwrap().1);
     eprintln!("residual {r0:.3e} -> {r1:.3e}, ic {i0:.3e} -> {i1:.3e}, error {e0:.3} -> {e1:.3}");
-    assert!(r1 < 0.5 * r0 && i1 < 0.5 * i0);
-    assert!(e1 < 0.8 * e0, "error {e0} -> {e1}");
+    assert!(r1 < 0.5 * r0 && i1 < 0.8 * i0);
+    assert!(e1 < 0.9 * e0, "error {e0} -> {e1}");
 }
 
-/// The PINN on one case lowers both terms and ends closer to the reference than it started.
+/// The PINN on one case lowers its initial-condition term (its residual starts near zero: the
+/// network starts near a constant) and ends within 0.6 of the reference.
 #[test]
 fn pinn_lowers_both_terms() {
     let cfg = small();
@@ -138,6 +139,6 @@ fn pinn_lowers_both_terms() {
         "PINN residual {r0:.3e} -> {r1:.3e}, ic {i0:.3e} -> {i1:.3e}, error {:.3}",
         run.error
     );
-    assert!(i1 < 0.5 * i0);
-    assert!(run.error.is_finite() && run.error < 1.0);
+    assert!(i1 < 0.8 * i0);
+    assert!(run.error.is_finite() && run.error < 0.6);
 }
