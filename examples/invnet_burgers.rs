@@ -19,8 +19,8 @@
 //! Why an MLP to 4,096 values: per step it costs two small matrix products for the whole batch
 //! (the stencils are cheaper still), so tens of thousands of alternating steps fit in the
 //! budget, and its last layer spans a basis of whole space–time fields that the conditioning
-//! mixes smoothly. A transposed-convolution generator would add translation structure but costs
-//! several times more per step on this machine.
+//! mixes smoothly. It was the best of three MLP variants at equal cost (docs/results.md); a
+//! transposed-convolution generator was not tried.
 //!
 //! Evaluation: the relative L2 error `‖U − U_ref‖/‖U_ref‖` on the 64 × 64 grid against the
 //! explicit Rusanov solver (`physics::burgers`, zero-gradient ends, `fine_cells` cells, sampled
