@@ -17,7 +17,7 @@
 //! generator is the same statement with ν = 0 given and `c̃` its only input.
 //!
 //! Why an MLP to 4,096 values: per step it costs two small matrix products for the whole batch
-//! (the stencils are cheaper still), so tens of thousands of alternating steps fit in the
+//! (the stencils are cheaper still), so thousands of alternating steps fit in the
 //! budget, and its last layer spans a basis of whole space–time fields that the conditioning
 //! mixes smoothly. It was the best of three MLP variants at equal cost (docs/results.md); a
 //! transposed-convolution generator was not tried.
