@@ -11,7 +11,8 @@
 //! | `∂²f` | `(f₁ − 2f₀ + f₋₁)/h²` | `(−f₂ + 16f₁ − 30f₀ + 16f₋₁ − f₋₂)/(12h²)` |
 //!
 //! Sobel: `∂_a f ≈ (1/(8h_a)) [1 2 1]_b ⊗ [−1 0 1]_a`, a central difference along `a` smoothed
-//! along `b`.
+//! along `b`; the smoothed second derivative is its companion
+//! `∂²_a f ≈ (1/(4h_a²)) [1 2 1]_b ⊗ [1 −2 1]_a` ([`smoothed_diff2`]).
 
 use crate::autodiff::Var;
 
@@ -170,4 +171,27 @@ pub fn sobel<'t>(f: Var<'t>, axis: usize, across: usize, h: f64, boundary: Bound
     assert!(axis != across, "grid::sobel: the two axes must differ");
     let smooth = stencil(f, across, &[(-1, 1.0), (0, 2.0), (1, 1.0)], 0.25, boundary);
     diff1(smooth, axis, h, Accuracy::Second, boundary)
+}
+
+/// The smoothed second derivative along `axis` (spacing `h`): the three-point `∂²f` of the field
+/// first smoothed with `[1, 2, 1]/4` along `across`, i.e. the 3×3 kernel
+/// `(1/(4h²)) [1 2 1]_across ⊗ [1 −2 1]_axis` — the second-derivative companion of [`sobel`]
+/// (second order; on `f = g(x_axis)·q(x_across)` it gives `∂²g · (q₋ + 2q + q₊)/4`).
+///
+/// # Panics
+/// If the two axes coincide or `h ≤ 0`.
+#[track_caller]
+pub fn smoothed_diff2<'t>(
+    f: Var<'t>,
+    axis: usize,
+    across: usize,
+    h: f64,
+    boundary: Boundary,
+) -> Var<'t> {
+    assert!(
+        axis != across,
+        "grid::smoothed_diff2: the two axes must differ"
+    );
+    let smooth = stencil(f, across, &[(-1, 1.0), (0, 2.0), (1, 1.0)], 0.25, boundary);
+    diff2(smooth, axis, h, Accuracy::Second, boundary)
 }

@@ -22,6 +22,11 @@ pub enum BurgersBoundary {
         /// `u(L, t)`.
         right: f64,
     },
+    /// Zero-gradient (outflow) ends: `n` nodes at `xᵢ = i L/(n − 1)`; the value beyond each end
+    /// repeats the end value (ghost `u₋₁ = u₀`, `uₙ = uₙ₋₁`), so the diffusive flux through an
+    /// end is zero and the convective flux is `u_end²/2` — the replicate padding of grid
+    /// stencils.
+    Neumann,
 }
 
 /// The solver's settings.
@@ -59,7 +64,9 @@ impl Burgers {
     pub fn dx(&self, n: usize) -> f64 {
         match self.boundary {
             BurgersBoundary::Periodic => self.length / n as f64,
-            BurgersBoundary::Dirichlet { .. } => self.length / (n - 1) as f64,
+            BurgersBoundary::Dirichlet { .. } | BurgersBoundary::Neumann => {
+                self.length / (n - 1) as f64
+            }
         }
     }
 
@@ -79,6 +86,7 @@ impl Burgers {
         let min_n = match self.boundary {
             BurgersBoundary::Periodic => 2,
             BurgersBoundary::Dirichlet { .. } => 3,
+            BurgersBoundary::Neumann => 2,
         };
         if u0.ndim() != 1 || u0.len() < min_n {
             return bad(format!(
@@ -160,18 +168,23 @@ impl Burgers {
         let n = u.len();
         let flux = |l: f64, r: f64| 0.25 * (l * l + r * r) - 0.5 * l.abs().max(r.abs()) * (r - l);
         let periodic = matches!(self.boundary, BurgersBoundary::Periodic);
-        let (lo, hi) = if periodic { (0, n) } else { (1, n - 1) };
+        let neumann = matches!(self.boundary, BurgersBoundary::Neumann);
+        let (lo, hi) = if periodic || neumann {
+            (0, n)
+        } else {
+            (1, n - 1)
+        };
         for i in lo..hi {
             let (im, ip) = if periodic {
                 ((i + n - 1) % n, (i + 1) % n)
             } else {
-                (i - 1, i + 1)
+                (i.saturating_sub(1), (i + 1).min(n - 1))
             };
             let conv = flux(u[i], u[ip]) - flux(u[im], u[i]);
             let diff = u[ip] - 2.0 * u[i] + u[im];
             out[i] = u[i] - dt / dx * conv + self.nu * dt / (dx * dx) * diff;
         }
-        if !periodic {
+        if !periodic && !neumann {
             out[0] = u[0];
             out[n - 1] = u[n - 1];
         }

@@ -9,7 +9,7 @@ use super::neural::{call, mean_square, total};
 use super::{Domain, FieldId, Loss, Need, ParamId, ParamKind, Problem, Side};
 use crate::autodiff::{Tape, Var};
 use crate::error::Result;
-use crate::pde::grid::{diff1, diff2, sobel, Accuracy, Boundary};
+use crate::pde::grid::{diff1, diff2, smoothed_diff2, sobel, Accuracy, Boundary};
 use crate::tensor::Tensor;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -22,6 +22,11 @@ pub enum GridScheme {
     /// First derivatives by [`sobel`] (smoothed across the next grid axis), second derivatives
     /// by second-order central differences.
     Sobel,
+    /// First derivatives by [`sobel`], pure second derivatives (`d(u, x, x)`, `lap`) by the
+    /// smoothed Laplacian [`smoothed_diff2`] (`[1 2 1]/4` across the next grid axis ⊗
+    /// `[1 −2 1]/h²`), mixed second derivatives by two central differences: the InvNet
+    /// stencils.
+    SobelSmoothed,
 }
 
 /// The grid a field tensor is sampled on.
@@ -73,7 +78,7 @@ impl<'t> GridField<'_, 't> {
     fn acc(&self) -> Accuracy {
         match self.grid.scheme {
             GridScheme::Central(a) => a,
-            GridScheme::Sobel => Accuracy::Second,
+            GridScheme::Sobel | GridScheme::SobelSmoothed => Accuracy::Second,
         }
     }
 
@@ -89,21 +94,29 @@ impl<'t> GridField<'_, 't> {
         );
         let v = match self.grid.scheme {
             GridScheme::Central(acc) => diff1(f, axis, h, acc, bnd),
-            GridScheme::Sobel => {
-                assert!(
-                    self.naxes >= 2,
-                    "loss_grid: the Sobel scheme needs at least two grid axes"
-                );
-                let across = self.off + (col + 1) % self.naxes;
-                sobel(f, axis, across, h, bnd)
+            GridScheme::Sobel | GridScheme::SobelSmoothed => {
+                sobel(f, axis, self.across(col), h, bnd)
             }
         };
         self.d1.insert((fc, col), v);
         v
     }
 
+    /// The axis a Sobel stencil along coordinate column `col` smooths across.
+    fn across(&self, col: usize) -> usize {
+        assert!(
+            self.naxes >= 2,
+            "loss_grid: the Sobel schemes need at least two grid axes"
+        );
+        self.off + (col + 1) % self.naxes
+    }
+
     fn second(&mut self, fc: usize, a: usize, b: usize) -> Var<'t> {
         let bnd = self.grid.boundary;
+        if a == b && self.grid.scheme == GridScheme::SobelSmoothed {
+            let h = self.grid.spacing[a];
+            return smoothed_diff2(self.comp(fc), self.off + a, self.across(a), h, bnd);
+        }
         if a == b {
             return diff2(
                 self.comp(fc),

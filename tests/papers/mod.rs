@@ -5,6 +5,7 @@
 
 mod elasticity;
 mod grf;
+mod invnet_burgers;
 mod invnet_linear_game;
 mod invnet_microstructures;
 mod invnet_motif;
