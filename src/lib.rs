@@ -49,6 +49,8 @@
 //! * [`problem`] — the problem builder the `pde!` macro targets: named, weighted residual,
 //!   condition, periodic and invariance terms on neural or grid fields.
 //! * [`report`] — output folders, summary tables and SVG plots for the experiment examples.
+//! * [`sampling`] — benchmark targets with quadrature references, flow transport with the
+//!   log-density, importance-sampling scores (PINN-based sampling).
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -64,6 +66,7 @@ pub mod pde;
 pub mod physics;
 pub mod problem;
 pub mod report;
+pub mod sampling;
 pub mod tensor;
 pub mod testing;
 

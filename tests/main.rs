@@ -12,4 +12,5 @@ mod pde;
 mod physics;
 mod problem;
 mod report;
+mod sampling;
 mod support;
