@@ -186,6 +186,8 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seed of the weights and of the collocation points.
     pub seed: u64,
+    /// Hard cap on training wall-clock seconds: stop after the step that crosses it.
+    pub max_seconds: Option<f64>,
 }
 
 /// One training run; returns the per-step losses.
@@ -221,7 +223,14 @@ pub fn train(
         min_lr: 0.1 * cfg.lr,
     };
     let mut losses = Vec::with_capacity(cfg.steps);
+    let start = std::time::Instant::now();
     for step in 0..cfg.steps {
+        if cfg
+            .max_seconds
+            .is_some_and(|m| start.elapsed().as_secs_f64() > m)
+        {
+            break;
+        }
         opt.set_lr(schedule.lr(cfg.lr, step));
         let pts = pb.sample(cfg.batch, 0, cfg.seed.wrapping_mul(1_000_003) + step as u64);
         let total = store.step(&mut opt, |tape, p| {

@@ -3,5 +3,6 @@
 //! statistics toward the truth, plus checks of the pieces (forward models, gradients, the
 //! MCMC baseline's likelihood).
 
+mod pinn_sampling;
 mod poisson1d;
 mod poisson2d;
