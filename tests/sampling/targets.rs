@@ -59,7 +59,7 @@ fn many_well_reference_is_the_sum_of_factors() {
     let g = 0.5 * (2.0 * std::f64::consts::PI).ln();
     assert!((r.log_z - (5.0 * dw + 45.0 * g)).abs() < 1e-10);
     assert!((r.std[0] - sdw).abs() < 1e-14 && (r.std[49] - 1.0).abs() < 1e-12);
-    // The wells sit at ±√δ, so the std is a little below... and above √δ·(something): bounded.
+    // Modes at ±√δ: the std lies between that of one well and √δ plus the well width.
     assert!(sdw > 1.0 && sdw < 2f64.sqrt() + 0.5, "sd {sdw}");
 }
 
@@ -110,7 +110,7 @@ fn exact_samples_have_the_quadrature_moments() {
         let x = target.sample(n, 50_000, 7);
         let d = target.dim();
         let sd = physgrad::sampling::column_std(&x);
-        for i in 0..d {
+        for (i, sdi) in sd.iter().enumerate() {
             let mean = x.data().iter().skip(i).step_by(d).sum::<f64>() / n as f64;
             let se = r.std[i] / (n as f64).sqrt();
             assert!(
@@ -121,10 +121,9 @@ fn exact_samples_have_the_quadrature_moments() {
             // sd of the sample sd ≈ sd·sqrt((κ − 1)/(4n)); κ ≤ 3 here, so 5·sd/sqrt(2n) bounds it.
             let tol = 5.0 * r.std[i] / (2.0 * n as f64).sqrt();
             assert!(
-                (sd[i] - r.std[i]).abs() < tol,
-                "{} dim {i}: sd {} vs {}",
+                (sdi - r.std[i]).abs() < tol,
+                "{} dim {i}: sd {sdi} vs {}",
                 target.name,
-                sd[i],
                 r.std[i]
             );
         }
