@@ -50,6 +50,8 @@
 //!   condition, periodic and invariance terms on neural or grid fields.
 //! * [`data`] — the IDX (MNIST) format, read and write; the shipped digits set is in `data/digits/`.
 //! * [`report`] — output folders, summary tables and SVG plots for the experiment examples.
+//! * [`sampling`] — benchmark targets with quadrature references, flow transport with the
+//!   log-density, importance-sampling scores (PINN-based sampling).
 //! * [`testing`] — the gradient checker (first and second order) and proptest strategies.
 //! * [`Error`] — data-dependent failures; misuse of shapes panics instead.
 #![deny(missing_docs)]
@@ -66,6 +68,7 @@ pub mod pde;
 pub mod physics;
 pub mod problem;
 pub mod report;
+pub mod sampling;
 pub mod tensor;
 pub mod testing;
 

@@ -13,4 +13,5 @@ mod pde;
 mod physics;
 mod problem;
 mod report;
+mod sampling;
 mod support;

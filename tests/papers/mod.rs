@@ -10,5 +10,6 @@ mod invnet_linear_game;
 mod invnet_microstructures;
 mod invnet_motif;
 mod jumps;
+mod pinn_sampling;
 mod poisson1d;
 mod poisson2d;

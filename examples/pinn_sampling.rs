@@ -1,0 +1,265 @@
+//! PINN-based sampling (issue 11): learn a log-density path `v(x, t)` from `N(0, I)` at `t = 0`
+//! to `q/Z` at `t = 1` — and a drift that carries it — by penalising the residual of the
+//! log-density PDE at collocation points, with no samples of the target; then sample by
+//! integrating the learned ODE (the probability-flow ODE for the SDE losses) with the 3/8-rule
+//! RK4 (200 steps) jointly with the log-density, and score the importance weights `w = q/p`.
+//!
+//! Losses (`examples/pinn_sampling/losses.rs`, each one `pde!` statement): `ode` (continuity),
+//! `sde` (Fokker–Planck, σ = √2), `anneal` (fixed annealing path, learned normaliser `c(t)`),
+//! `sde-diffusion` (drift `σ̄²∇v + σ̄²x/2`), `ot` (μ = ∇Φ + HJB), `sb` (σ = √2, μ = ∇Φ + HJB).
+//! Networks: the issue's Fourier-MLP (`physgrad::nn::FourierMlp`, 64 channels, 4 blocks, zero
+//! last layer). Targets (`physgrad::sampling::Target`): `gmm` (d = 2), `mw5` (d = 5, δ = 4),
+//! `mw50` (d = 50, δ = 2), references by quadrature and exact samples by inverse CDF.
+//!
+//! Run: `cargo run --release --example pinn_sampling -- --target gmm --loss ode --steps 3000`.
+//! Options: `--target gmm|mw5|mw50`, `--loss ode|sde|anneal|sde-diffusion|ot|sb|all`,
+//! `--steps N` (default 2 000), `--batch B` (collocation points per step, default 512),
+//! `--lr R` (default 1e-3, cosine to a tenth), `--samples N` (flow samples for the scores,
+//! default 10 000), `--sinkhorn N` (default 2 000), `--max-seconds S` (shorten
+//! the run to the steps that fit in S seconds at the speed of the first 20, and stop at 1.2·S
+//! whatever; the table reports the steps reached), `--seed S`, `--quick`
+//! (200 steps, batch 128, 1 000 samples, 500 for Sinkhorn). Writes `out/pinn_sampling/`:
+//! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
+//! log-weights) and `_plot.svg`. The test suite runs a reduced configuration
+//! (`tests/papers/pinn_sampling.rs`).
+
+#[path = "pinn_sampling/losses.rs"]
+pub mod losses;
+#[path = "pinn_sampling/model.rs"]
+pub mod model;
+#[path = "pinn_sampling/report.rs"]
+pub mod report;
+
+use losses::{LossKind, LossParams};
+use model::{train, NetConfig, TrainConfig, Trained};
+use physgrad::nn::Progress;
+use physgrad::sampling::{
+    evaluate, log_weights, standard_normal, transport, FlowConfig, MetricsConfig, SampleMetrics,
+    Target,
+};
+use physgrad::{Result, Tensor};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Settings of one run.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Training settings.
+    pub train: TrainConfig,
+    /// Network sizes.
+    pub nets: NetConfig,
+    /// Loss constants (HJB weight, σ̄²).
+    pub loss: LossParams,
+    /// Flow samples for the scores.
+    pub samples: usize,
+    /// Samples compared by Sinkhorn.
+    pub sinkhorn: usize,
+    /// RK4 steps of the sampler (default 200).
+    pub flow_steps: usize,
+    /// Stop training after this many seconds (`None`: run all steps).
+    pub max_seconds: Option<f64>,
+    /// Print progress.
+    pub verbose: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            train: TrainConfig {
+                steps: 2000,
+                batch: 512,
+                lr: 1e-3,
+                seed: 0,
+                max_seconds: None,
+            },
+            nets: NetConfig::default(),
+            loss: LossParams::default(),
+            samples: 10_000,
+            sinkhorn: 2000,
+            flow_steps: 200,
+            max_seconds: None,
+            verbose: true,
+        }
+    }
+}
+
+/// The outcome of one (target, loss) run.
+pub struct RunResult {
+    /// Target name.
+    pub target: String,
+    /// The loss.
+    pub kind: LossKind,
+    /// The trained model.
+    pub trained: Trained,
+    /// Training wall-clock seconds.
+    pub train_seconds: f64,
+    /// Sampling + scoring wall-clock seconds.
+    pub sample_seconds: f64,
+    /// Final samples `[N, d]`.
+    pub x: Tensor,
+    /// Their log-weights `log q − log p`.
+    pub log_w: Vec<f64>,
+    /// The scores.
+    pub metrics: SampleMetrics,
+}
+
+/// Integrates the learned flow from `n` prior samples; returns samples and `log p`.
+pub fn sample_flow(
+    trained: &Trained,
+    kind: LossKind,
+    target: &Target,
+    lp: &LossParams,
+    n: usize,
+    flow_steps: usize,
+    seed: u64,
+) -> Result<(Tensor, Vec<f64>)> {
+    let (x0, lp0) = standard_normal(n, target.dim(), seed);
+    let mut cfg = FlowConfig {
+        chunk: 4096,
+        ..FlowConfig::default()
+    };
+    cfg.grid.steps = flow_steps;
+    let nets = &trained.nets;
+    let (x, delta) = transport(&trained.store, &x0, &cfg, |p, x, t| {
+        nets.velocity(kind, target, lp, p, x, t)
+    })?;
+    Ok((x, lp0.iter().zip(&delta).map(|(a, b)| a + b).collect()))
+}
+
+/// Trains `kind` on `target`, samples and scores.
+pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResult> {
+    let start = Instant::now();
+    let mut progress = Progress::new(cfg.train.steps).quiet(!cfg.verbose);
+    let mut tc = cfg.train.clone();
+    // The time cap is applied by shortening the run to the steps that fit, measured on the
+    // first 20 steps, so the cosine schedule still completes (and training stops at 1.2× the
+    // cap whatever the schedule).
+    if let Some(limit) = cfg.max_seconds {
+        let probe = TrainConfig {
+            steps: 20.min(tc.steps),
+            ..tc.clone()
+        };
+        let t0 = Instant::now();
+        train(kind, target, cfg.loss, cfg.nets, &probe, |_, _| {})?;
+        let per_step = t0.elapsed().as_secs_f64() / probe.steps.max(1) as f64;
+        let fit = ((limit - t0.elapsed().as_secs_f64()) / per_step)
+            .floor()
+            .max(1.0) as usize;
+        tc.steps = tc.steps.min(fit);
+        // Load on a shared machine changes: a hard cap at 1.2× the budget as well.
+        tc.max_seconds = Some(1.2 * limit);
+    }
+    let every = (tc.steps / 10).max(1);
+    let verbose = cfg.verbose;
+    let trained = train(kind, target, cfg.loss, cfg.nets, &tc, |step, loss| {
+        progress.update(step, loss);
+        if verbose && (step % every == 0 || step + 1 == tc.steps) {
+            println!(
+                "  step {:5}/{}  loss {loss:.4e}  {:.0} s",
+                step + 1,
+                tc.steps,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    })?;
+    progress.finish();
+    let train_seconds = start.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let (x, log_p) = sample_flow(
+        &trained,
+        kind,
+        target,
+        &cfg.loss,
+        cfg.samples,
+        cfg.flow_steps,
+        1,
+    )?;
+    if cfg.verbose {
+        println!("  flow: {:.1} s", t1.elapsed().as_secs_f64());
+    }
+    let reference = target.reference(4000)?;
+    let exact = target.sample(cfg.sinkhorn.max(1), 200_000, 2);
+    let mcfg = MetricsConfig {
+        sinkhorn_samples: cfg.sinkhorn,
+        ..MetricsConfig::default()
+    };
+    let metrics = evaluate(target, &reference, &x, &log_p, &exact, &mcfg)?;
+    let log_w = log_weights(target, &x, &log_p);
+    if cfg.verbose {
+        println!("  flow + scores: {:.1} s", t1.elapsed().as_secs_f64());
+    }
+    Ok(RunResult {
+        target: target.name.clone(),
+        kind,
+        trained,
+        train_seconds,
+        sample_seconds: t1.elapsed().as_secs_f64(),
+        x,
+        log_w,
+        metrics,
+    })
+}
+
+fn parse_args() -> (Vec<String>, Vec<LossKind>, Config) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut cfg = Config::default();
+    let (mut targets, mut losses) = (vec!["gmm".to_string()], vec![LossKind::Ode]);
+    let quick = args.iter().any(|a| a == "--quick") || std::env::var("PINN_QUICK").is_ok();
+    if quick {
+        cfg.train.steps = 200;
+        cfg.train.batch = 128;
+        cfg.samples = 1000;
+        cfg.sinkhorn = 500;
+    }
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || {
+            it.next()
+                .cloned()
+                .unwrap_or_else(|| panic!("{a} needs a value"))
+        };
+        match a.as_str() {
+            "--target" => targets = val().split(',').map(String::from).collect(),
+            "--loss" => {
+                let v = val();
+                losses = if v == "all" {
+                    LossKind::ALL.to_vec()
+                } else {
+                    v.split(',')
+                        .map(|s| LossKind::parse(s).unwrap_or_else(|| panic!("unknown loss {s}")))
+                        .collect()
+                }
+            }
+            "--steps" => cfg.train.steps = val().parse().expect("--steps N"),
+            "--batch" => cfg.train.batch = val().parse().expect("--batch B"),
+            "--lr" => cfg.train.lr = val().parse().expect("--lr R"),
+            "--samples" => cfg.samples = val().parse().expect("--samples N"),
+            "--sinkhorn" => cfg.sinkhorn = val().parse().expect("--sinkhorn N"),
+            "--max-seconds" => cfg.max_seconds = Some(val().parse().expect("--max-seconds S")),
+            "--seed" => cfg.train.seed = val().parse().expect("--seed S"),
+            "--quick" => {}
+            other => panic!("unknown option {other}"),
+        }
+    }
+    (targets, losses, cfg)
+}
+
+fn main() -> Result<()> {
+    let (targets, losses, cfg) = parse_args();
+    let out = physgrad::report::Output::new("out/pinn_sampling")?;
+    let mut results = vec![];
+    for name in &targets {
+        let target = Arc::new(Target::by_name(name)?);
+        for &kind in &losses {
+            println!("== {} / {} ==", target.name, kind.name());
+            let r = run(&target, kind, &cfg)?;
+            report::write_run(&out, &r)?;
+            println!("{}", report::summary(std::slice::from_ref(&r)).to_text());
+            results.push(r);
+        }
+    }
+    let table = report::summary(&results);
+    println!("{}", table.to_text());
+    report::write_summary(&out, &table)?;
+    Ok(())
+}

@@ -1,0 +1,251 @@
+//! The networks of one run, the training step on a loss, and the sampling velocity field
+//! (the learned ODE, or the probability-flow ODE of the SDE losses).
+
+use super::losses::{problem, LossKind, LossParams};
+use physgrad::nn::{Bound, FourierMlp, Mlp, MlpConfig, ParamId, ParamStore};
+use physgrad::optim::{Adam, AdamConfig, Optimizer, Schedule};
+use physgrad::pde::{jet, Request, SecondOrder};
+use physgrad::problem::{Method, NeuralField, Problem};
+use physgrad::sampling::Target;
+use physgrad::{Result, Tensor, Var};
+use std::sync::Arc;
+
+/// Network sizes (the Fourier-MLP: 64 channels, 4 GELU-Linear blocks, zero last layer).
+#[derive(Clone, Copy, Debug)]
+pub struct NetConfig {
+    /// Hidden channels (and time frequencies). Default 64.
+    pub channels: usize,
+    /// GELU-Linear blocks after the sum of the embeddings. Default 4.
+    pub blocks: usize,
+}
+
+impl Default for NetConfig {
+    fn default() -> Self {
+        NetConfig {
+            channels: 64,
+            blocks: 4,
+        }
+    }
+}
+
+/// The trainable parts of one loss.
+pub struct Nets {
+    /// `w(x, t)` (all but anneal).
+    pub w: Option<FourierMlp>,
+    /// The drift μ (ODE, SDE, anneal).
+    pub mu: Option<FourierMlp>,
+    /// The potential Φ (OT, SB).
+    pub phi: Option<FourierMlp>,
+    /// `c(t)`, anneal's normaliser network: a tanh MLP `(x, t) → 32 → 32 → 1` whose input
+    /// weights on `x` are held at zero ([`Nets::project`]), so it is a function of `t` alone.
+    pub c: Option<Mlp>,
+    /// `log z` (all but anneal).
+    pub logz: Option<ParamId>,
+}
+
+impl Nets {
+    /// Builds the networks of `kind` for dimension `d` in `store`.
+    pub fn new(store: &mut ParamStore, kind: LossKind, d: usize, nc: NetConfig) -> Nets {
+        let f = |store: &mut ParamStore, name: &str, out: usize| {
+            FourierMlp::new(store, name, d, nc.channels, nc.blocks, out, true)
+        };
+        Nets {
+            w: kind.learns_w().then(|| f(store, "w", 1)),
+            mu: kind.has_mu().then(|| f(store, "mu", d)),
+            phi: kind.has_phi().then(|| f(store, "phi", 1)),
+            c: (kind == LossKind::Anneal).then(|| {
+                let c = MlpConfig::new(&[d + 1, 32, 32, 1])
+                    .zero_last(true)
+                    .build(store, "c");
+                zero_x_rows(store, &c, d);
+                c
+            }),
+            logz: kind.learns_w().then(|| {
+                store.add(
+                    "logz",
+                    &[1],
+                    physgrad::nn::Init::Zeros,
+                    physgrad::nn::Fans::dense(1, 1),
+                )
+            }),
+        }
+    }
+
+    /// Restores the constraints after an optimiser step (`c` independent of `x`).
+    pub fn project(&self, store: &mut ParamStore, d: usize) {
+        if let Some(c) = &self.c {
+            zero_x_rows(store, c, d);
+        }
+    }
+
+    /// The loss on the points `pts` of `pb` with the weights bound as `p`.
+    pub fn loss<'t>(
+        &self,
+        pb: &Problem,
+        tape: &'t physgrad::Tape,
+        p: &Bound<'t>,
+        pts: &physgrad::problem::Collocation,
+    ) -> Result<physgrad::problem::Loss<'t>> {
+        let mut fields: Vec<(physgrad::problem::FieldId, NeuralField<'_>)> = vec![];
+        if let Some(w) = &self.w {
+            fields.push((pb.field_id("w"), NeuralField::Fourier(w, Method::Jet)));
+        }
+        if let Some(mu) = &self.mu {
+            fields.push((pb.field_id("mu"), NeuralField::Fourier(mu, Method::Jet)));
+        }
+        if let Some(phi) = &self.phi {
+            fields.push((pb.field_id("phi"), NeuralField::Fourier(phi, Method::Jet)));
+        }
+        if let Some(c) = &self.c {
+            fields.push((pb.field_id("c"), NeuralField::Mlp(c, Method::Jet)));
+        }
+        let given: Vec<(physgrad::problem::ParamId, Var<'t>)> = self
+            .logz
+            .map(|id| vec![(pb.param_id("logz"), p.var(id))])
+            .unwrap_or_default();
+        pb.loss_neural(tape, p, &fields, &given, pts)
+    }
+
+    /// The sampling velocity `u` `[B, d]` and `div u` `[B]` at `x`, time `t`:
+    /// ODE/anneal `μ`; SDE `μ − ∇v`; SDE-diffusion `½σ̄²(∇v + x)`; OT `∇Φ`; SB `∇Φ − ∇v`
+    /// (probability-flow drifts `μ − ½σσᵀ∇v`).
+    pub fn velocity<'t>(
+        &self,
+        kind: LossKind,
+        target: &Target,
+        lp: &LossParams,
+        p: &Bound<'t>,
+        x: Var<'t>,
+        t: f64,
+    ) -> (Var<'t>, Var<'t>) {
+        let tape = x.tape();
+        let (b, d) = (x.shape()[0], x.shape()[1]);
+        let xt = Var::concat(&[x, tape.constant(Tensor::full(&[b, 1], t))], 1);
+        let lap_req = Request {
+            gradient: true,
+            second: Some(SecondOrder::Laplacian((0..d).collect())),
+        };
+        // ∇v and Δv from the closed-form part and the jets of w.
+        let score = |w: &FourierMlp| {
+            let (_, g, l) = target.log_q_derivs(&x.value());
+            let s = t * (1.0 - t);
+            let g0 = tape.constant(g) * t - x * (1.0 - t);
+            let l0 = tape.constant(l) * t - (1.0 - t) * d as f64;
+            let jw = jet::fourier_scalar(w, p, xt, &lap_req);
+            let gw = jw.gradient.expect("gradient").slice(1, 0..d);
+            (g0 + gw * s, l0 + jw.second.expect("laplacian") * s)
+        };
+        let potential = |phi: &FourierMlp| {
+            let j = jet::fourier_scalar(phi, p, xt, &lap_req);
+            (
+                j.gradient.expect("gradient").slice(1, 0..d),
+                j.second.expect("laplacian"),
+            )
+        };
+        let drift = || {
+            let mu = self.mu.as_ref().expect("drift network");
+            jet::fourier_divergence(mu, p, xt, &(0..d).collect::<Vec<_>>())
+        };
+        match kind {
+            LossKind::Ode | LossKind::Anneal => drift(),
+            LossKind::Sde => {
+                let (mu, div) = drift();
+                let (gv, lv) = score(self.w.as_ref().expect("w"));
+                (mu - gv, div - lv)
+            }
+            LossKind::SdeDiffusion => {
+                let (gv, lv) = score(self.w.as_ref().expect("w"));
+                let h = 0.5 * lp.vp_beta;
+                ((gv + x) * h, (lv + d as f64) * h)
+            }
+            LossKind::Ot => potential(self.phi.as_ref().expect("phi")),
+            LossKind::Sb => {
+                let (gp, lpot) = potential(self.phi.as_ref().expect("phi"));
+                let (gv, lv) = score(self.w.as_ref().expect("w"));
+                (gp - gv, lpot - lv)
+            }
+        }
+    }
+}
+
+/// Zeroes the rows `0..d` (the `x` inputs) of the first weight matrix of `net`.
+fn zero_x_rows(store: &mut ParamStore, net: &Mlp, d: usize) {
+    let w = store.get_mut(net.layers[0].weight);
+    let out = w.shape()[1];
+    w.data_mut()[..d * out].iter_mut().for_each(|v| *v = 0.0);
+}
+
+/// Training settings.
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    /// Adam steps.
+    pub steps: usize,
+    /// Collocation points per step.
+    pub batch: usize,
+    /// Adam's base rate (default 1e-3), cosine-annealed to a tenth over the run.
+    pub lr: f64,
+    /// Seed of the weights and of the collocation points.
+    pub seed: u64,
+    /// Hard cap on training wall-clock seconds: stop after the step that crosses it.
+    pub max_seconds: Option<f64>,
+}
+
+/// One training run; returns the per-step losses.
+pub struct Trained {
+    /// The weights.
+    pub store: ParamStore,
+    /// The networks.
+    pub nets: Nets,
+    /// The problem (for describe / terms).
+    pub problem: Problem,
+    /// Total loss per step.
+    pub losses: Vec<f64>,
+}
+
+/// Trains `kind` on `target`; `on_step(step, loss)` is called after every step.
+pub fn train(
+    kind: LossKind,
+    target: &Arc<Target>,
+    lp: LossParams,
+    nc: NetConfig,
+    cfg: &TrainConfig,
+    mut on_step: impl FnMut(usize, f64),
+) -> Result<Trained> {
+    let pb = problem(kind, target, lp);
+    let mut store = ParamStore::new(cfg.seed);
+    let nets = Nets::new(&mut store, kind, target.dim(), nc);
+    let mut opt = Adam::new(AdamConfig {
+        lr: cfg.lr,
+        ..AdamConfig::default()
+    });
+    let schedule = Schedule::Cosine {
+        period: cfg.steps.max(1),
+        min_lr: 0.1 * cfg.lr,
+    };
+    let mut losses = Vec::with_capacity(cfg.steps);
+    let start = std::time::Instant::now();
+    for step in 0..cfg.steps {
+        if cfg
+            .max_seconds
+            .is_some_and(|m| start.elapsed().as_secs_f64() > m)
+        {
+            break;
+        }
+        opt.set_lr(schedule.lr(cfg.lr, step));
+        let pts = pb.sample(cfg.batch, 0, cfg.seed.wrapping_mul(1_000_003) + step as u64);
+        let total = store.step(&mut opt, |tape, p| {
+            nets.loss(&pb, tape, p, &pts)
+                .map(|l| l.total)
+                .expect("finite loss")
+        })?;
+        nets.project(&mut store, target.dim());
+        losses.push(total);
+        on_step(step, total);
+    }
+    Ok(Trained {
+        store,
+        nets,
+        problem: pb,
+        losses,
+    })
+}
