@@ -90,11 +90,7 @@ fn known_values_zero_lag_constant_and_axis_rings() {
 
 #[test]
 fn gradients_first_and_second_order_over_random_shapes() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(32u32)
-        .min(12);
+    let cases = crate::support::cases().min(12);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,

@@ -68,11 +68,7 @@ fn matches_brute_force_on_random_images() {
 
 #[test]
 fn gradients_first_and_second_order_over_random_shapes() {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(32u32)
-        .min(16);
+    let cases = crate::support::cases().min(16);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
