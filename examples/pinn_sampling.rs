@@ -22,6 +22,10 @@
 //! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
 //! log-weights) and `_plot.svg`. The test suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
+//!
+//! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS` times one training step (loss, weight
+//! gradient, Adam step) on given weights and points and prints a JSON line
+//! (`examples/pinn_sampling/timing.rs`, driven by `benches/peers/pinn_peers.py`).
 
 #[path = "pinn_sampling/losses.rs"]
 pub mod losses;
@@ -29,6 +33,8 @@ pub mod losses;
 pub mod model;
 #[path = "pinn_sampling/report.rs"]
 pub mod report;
+#[path = "pinn_sampling/timing.rs"]
+pub mod timing;
 
 use losses::{LossKind, LossParams};
 use model::{train, NetConfig, TrainConfig, Trained};
@@ -245,6 +251,10 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config) {
 }
 
 fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--time-step") {
+        return timing::time_step(&args[1..]);
+    }
     let (targets, losses, cfg) = parse_args();
     let out = physgrad::report::Output::new("out/pinn_sampling")?;
     let mut results = vec![];

@@ -202,6 +202,27 @@ pub struct Trained {
     pub losses: Vec<f64>,
 }
 
+/// One training step on the collocation points `pts`: the loss of `pb` with the weights of
+/// `store`, its gradient with respect to every trainable weight, one optimiser step, and the
+/// projection of [`Nets::project`]. Returns the loss before the step. [`train`] calls this for
+/// every step; the `--time-step` mode of the example times it.
+pub fn train_step(
+    pb: &Problem,
+    nets: &Nets,
+    store: &mut ParamStore,
+    opt: &mut dyn Optimizer,
+    pts: &physgrad::problem::Collocation,
+    d: usize,
+) -> Result<f64> {
+    let total = store.step(opt, |tape, p| {
+        nets.loss(pb, tape, p, pts)
+            .map(|l| l.total)
+            .expect("finite loss")
+    })?;
+    nets.project(store, d);
+    Ok(total)
+}
+
 /// Trains `kind` on `target`; `on_step(step, loss)` is called after every step.
 pub fn train(
     kind: LossKind,
@@ -233,12 +254,7 @@ pub fn train(
         }
         opt.set_lr(schedule.lr(cfg.lr, step));
         let pts = pb.sample(cfg.batch, 0, cfg.seed.wrapping_mul(1_000_003) + step as u64);
-        let total = store.step(&mut opt, |tape, p| {
-            nets.loss(&pb, tape, p, &pts)
-                .map(|l| l.total)
-                .expect("finite loss")
-        })?;
-        nets.project(&mut store, target.dim());
+        let total = train_step(&pb, &nets, &mut store, &mut opt, &pts, target.dim())?;
         losses.push(total);
         on_step(step, total);
     }
