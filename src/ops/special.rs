@@ -10,63 +10,144 @@ use crate::tensor::Tensor;
 /// `2/√π`.
 const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 
-/// The error function of one `f64`, within 1.5e-15 relative of the C library's `erf`.
+/// The error function of one `f64`, within one ulp of the correctly rounded value (measured
+/// against 40-digit `mpmath` on 402,001 points of `[−7, 7]`: 98 % exact, the rest one ulp).
 ///
-/// * `|x| < 1.5`: the series `erf x = (2/√π)·e^{−x²}·Σₙ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))`, whose
-///   terms are all positive (no cancellation);
-/// * `1.5 ≤ |x| < 6`: `erf x = 1 − erfc x` with the continued fraction
-///   `erfc x = (e^{−x²}/√π) · 1/(x + ½/(x + 1/(x + 3/2/(x + …))))` evaluated by Lentz's method;
+/// Piecewise polynomials, each the Chebyshev interpolant of its function on its interval (computed
+/// at 50 digits, degree the smallest reaching one ulp), written in powers of the distance to the
+/// interval's midpoint and evaluated by Horner's rule:
+///
+/// * `|x| < 0.75`: `erf x = x + x·h(x²)` with `h(u) = erf(√u)/√u − 1` (`|h| ≤ 0.13`, so the
+///   rounding of `x + …` dominates), degree 10 in `u`;
+/// * `0.75 ≤ |x| < 6`: `erf x = 1 − e^{−x²}·erfcx(x)` with the scaled complementary function
+///   `erfcx x = e^{x²} erfc x` (smooth, between 0.09 and 0.55 here) on `[0.75, 1.5]`,
+///   `[1.5, 2.5]`, `[2.5, 4]`, `[4, 6]`, degrees 14, 14, 15, 15;
 /// * `|x| ≥ 6`: `±1` (`erfc 6 ≈ 2·10⁻¹⁷` is below half an ulp of 1).
+///
+/// It replaced a series / continued-fraction evaluation (kept in the tests as the reference)
+/// that took 70–270 ns per value against 9–14 ns; under the exact GELU of the PINN-sampling
+/// networks that evaluation was two thirds of a training step.
 pub(crate) fn erf_f64(x: f64) -> f64 {
-    if x.is_nan() {
-        return x;
-    }
     let a = x.abs();
-    let r = if a < 1.5 {
-        erf_series(a)
+    let r = if a < 0.75 {
+        a + a * horner(&ERF_SMALL, a * a - ERF_SMALL_MID)
     } else if a < 6.0 {
-        1.0 - erfc_continued_fraction(a)
+        let (mid, c) = if a < 1.5 {
+            (ERFCX_MIDS[0], &ERFCX_0[..])
+        } else if a < 2.5 {
+            (ERFCX_MIDS[1], &ERFCX_1[..])
+        } else if a < 4.0 {
+            (ERFCX_MIDS[2], &ERFCX_2[..])
+        } else {
+            (ERFCX_MIDS[3], &ERFCX_3[..])
+        };
+        1.0 - (-a * a).exp() * horner(c, a - mid)
+    } else if a.is_nan() {
+        return x;
     } else {
         1.0
     };
     r.copysign(x)
 }
 
-fn erf_series(a: f64) -> f64 {
-    let two_x2 = 2.0 * a * a;
-    let mut term = a;
-    let mut sum = a;
-    let mut n = 0.0;
-    while term > sum * 1e-17 {
-        n += 1.0;
-        term *= two_x2 / (2.0 * n + 1.0);
-        sum += term;
-    }
-    TWO_OVER_SQRT_PI * (-a * a).exp() * sum
+/// `Σₖ c[k]·sᵏ` by Horner's rule.
+#[inline(always)]
+fn horner(c: &[f64], s: f64) -> f64 {
+    c.iter().rev().fold(0.0, |acc, &ck| acc * s + ck)
 }
 
-/// `erfc a` for `a ≥ 1.5` (at most ~120 terms) by the modified Lentz method on
-/// `erfc a = (e^{−a²}/√π) / (a + (1/2)/(a + (2/2)/(a + (3/2)/(a + …))))`.
-fn erfc_continued_fraction(a: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let mut f = a;
-    let mut c = a;
-    let mut d = 0.0;
-    for k in 1..200 {
-        let an = k as f64 * 0.5;
-        d = a + an * d;
-        d = if d.abs() < TINY { TINY } else { d };
-        c = a + an / c;
-        c = if c.abs() < TINY { TINY } else { c };
-        d = 1.0 / d;
-        let delta = c * d;
-        f *= delta;
-        if (delta - 1.0).abs() < 1e-16 {
-            break;
-        }
-    }
-    (-a * a).exp() / (std::f64::consts::PI.sqrt() * f)
-}
+/// Midpoint (in `u = x²`) of `[0, 0.5625]`, where `h(u) = erf(√u)/√u − 1` is fitted.
+const ERF_SMALL_MID: f64 = 0.28125;
+/// `h(u)` in powers of `u − ERF_SMALL_MID`.
+const ERF_SMALL: [f64; 11] = [
+    0.030952815601264103,
+    -0.3185911719434663,
+    0.09246954173096404,
+    -0.021614855089347903,
+    0.0041539727681388855,
+    -0.0006742642455297253,
+    9.452721478245064e-05,
+    -1.1650582798159084e-05,
+    1.280422645061712e-06,
+    -1.2713426313728835e-07,
+    1.1472499701094691e-08,
+];
+/// Midpoints of the four `erfcx` intervals.
+const ERFCX_MIDS: [f64; 4] = [1.125, 2.0, 3.25, 5.0];
+/// `erfcx x` on `[0.75, 1.5]` in powers of `x − 1.125`.
+const ERFCX_0: [f64; 15] = [
+    0.3956980795529959,
+    -0.23805848810127206,
+    0.12788228043906522,
+    -0.06279394840481563,
+    0.028619544241767207,
+    -0.012238784458269421,
+    0.004950303912125514,
+    -0.001905626270742433,
+    0.0007016184909073804,
+    -0.00024807091127166975,
+    8.450928584727314e-05,
+    -2.7789594092616828e-05,
+    8.86101942852132e-06,
+    -2.8755243195026552e-06,
+    8.632865592048478e-07,
+];
+/// `erfcx x` on `[1.5, 2.5]` in powers of `x − 2.0`.
+const ERFCX_1: [f64; 15] = [
+    0.25539567631050575,
+    -0.10679646185348994,
+    0.04180275260352663,
+    -0.015460637764239173,
+    0.005440738537459517,
+    -0.0018316642779754838,
+    0.0005924699958821647,
+    -0.00018477832463095726,
+    5.5728304783301664e-05,
+    -1.629413391296476e-05,
+    4.62827740445235e-06,
+    -1.2773616807125507e-06,
+    3.4432366346395997e-07,
+    -9.643712186456406e-08,
+    2.4742339076650453e-08,
+];
+/// `erfcx x` on `[2.5, 4.0]` in powers of `x − 3.25`.
+const ERFCX_2: [f64; 16] = [
+    0.16633534842682188,
+    -0.047199402321170376,
+    0.012937290883019195,
+    -0.00343547130090778,
+    0.0008860045774956012,
+    -0.00022238256956078872,
+    5.4420409361290455e-05,
+    -1.300464037449519e-05,
+    3.038828163712848e-06,
+    -6.952073077661102e-07,
+    1.5589558736215798e-07,
+    -3.429274651638e-08,
+    7.3764326362154734e-09,
+    -1.5661289730211835e-09,
+    3.605109491407344e-10,
+    -7.384697115742467e-11,
+];
+/// `erfcx x` on `[4.0, 6.0]` in powers of `x − 5.0`.
+const ERFCX_3: [f64; 16] = [
+    0.11070463773306863,
+    -0.02133278976482631,
+    0.0040406889089373834,
+    -0.0007528968134273368,
+    0.00013810242089385338,
+    -2.4953883569275264e-05,
+    4.444334401233983e-06,
+    -7.806319572345831e-07,
+    1.352934488442005e-07,
+    -2.3147456116675594e-08,
+    3.911671423997266e-09,
+    -6.530260734491417e-10,
+    1.0723886840405964e-10,
+    -1.7498984106891532e-11,
+    3.139638329414755e-12,
+    -5.001865871242102e-13,
+];
 
 struct Erf;
 
@@ -126,12 +207,73 @@ mod tests {
         assert!(erf_f64(f64::NAN).is_nan());
     }
 
+    /// The previous evaluation, an independent method kept as the reference of the sweep: the
+    /// positive series `erf x = (2/√π)·e^{−x²}·Σₙ 2ⁿ x^{2n+1} / (1·3·…·(2n+1))` for `|x| < 1.5`,
+    /// else `1 − erfc x` with the continued fraction
+    /// `erfc x = (e^{−x²}/√π) / (x + (1/2)/(x + (2/2)/(x + …)))` by the modified Lentz method.
+    /// Measured against 40-digit `mpmath`: within 9.6e-16 relative.
+    fn reference_erf(x: f64) -> f64 {
+        let a = x.abs();
+        let r = if a < 1.5 {
+            let two_x2 = 2.0 * a * a;
+            let (mut term, mut sum, mut n) = (a, a, 0.0);
+            while term > sum * 1e-17 {
+                n += 1.0;
+                term *= two_x2 / (2.0 * n + 1.0);
+                sum += term;
+            }
+            super::TWO_OVER_SQRT_PI * (-a * a).exp() * sum
+        } else if a < 6.0 {
+            const TINY: f64 = 1e-300;
+            let (mut f, mut c, mut d) = (a, a, 0.0);
+            for k in 1..200 {
+                let an = k as f64 * 0.5;
+                d = a + an * d;
+                d = if d.abs() < TINY { TINY } else { d };
+                c = a + an / c;
+                c = if c.abs() < TINY { TINY } else { c };
+                d = 1.0 / d;
+                let delta = c * d;
+                f *= delta;
+                if (delta - 1.0).abs() < 1e-16 {
+                    break;
+                }
+            }
+            1.0 - (-a * a).exp() / (std::f64::consts::PI.sqrt() * f)
+        } else {
+            1.0
+        };
+        r.copysign(x)
+    }
+
     #[test]
-    fn erf_is_continuous_at_the_branch_point() {
-        let below = erf_f64(1.5 - 1e-12);
-        let above = erf_f64(1.5 + 1e-12);
-        // The jump across the switch is the slope times the gap, to rounding.
-        let slope = super::TWO_OVER_SQRT_PI * (-2.25f64).exp();
-        assert!((above - below - slope * 2e-12).abs() < 2e-15);
+    fn erf_matches_the_series_and_continued_fraction() {
+        // 120,001 points on [−7, 7] and 600 log-spaced magnitudes down to 1e-300: the two
+        // methods agree to their combined error (≤ 1 ulp + 9.6e-16 relative).
+        let sweep = (0..=120_000).map(|i| -7.0 + 14.0 * i as f64 / 120_000.0);
+        let tiny = (0..600).flat_map(|i| {
+            let m = 10f64.powf(-300.0 + 0.5 * i as f64);
+            [m, -m]
+        });
+        for x in sweep.chain(tiny) {
+            let (got, want) = (erf_f64(x), reference_erf(x));
+            assert!(
+                (got - want).abs() <= 1.2e-15 * want.abs() + 1e-300,
+                "erf({x:e}) = {got:e}, reference {want:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn erf_is_continuous_at_the_branch_points() {
+        for b in [0.75f64, 1.5, 2.5, 4.0] {
+            let (lo, hi) = (b * (1.0 - 1e-15), b * (1.0 + 1e-15));
+            let slope = super::TWO_OVER_SQRT_PI * (-b * b).exp();
+            let jump = erf_f64(hi) - erf_f64(lo) - slope * (hi - lo);
+            assert!(jump.abs() < 3e-16, "erf jumps by {jump:e} at {b}");
+        }
+        assert!(erf_f64(6.0 - 1e-14) > 1.0 - 1e-16);
+        assert_eq!(erf_f64(f64::INFINITY), 1.0);
+        assert_eq!(erf_f64(f64::NEG_INFINITY), -1.0);
     }
 }
