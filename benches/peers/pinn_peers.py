@@ -22,7 +22,7 @@ For each target the script draws all weights (Glorot-uniform matrices, uniform b
 phases, a nonzero last layer so that every weight has a gradient) and the points (x uniform on the
 target's collocation box, t uniform on [0, 1]) with a seeded NumPy generator and writes them to
 files. physgrad (`pinn_sampling --time-step`, which runs the example's own `train_step`: the
-`pde!` losses on forward jets), PyTorch and JAX then compute the same step on the same numbers,
+`pde!` losses: forward jets, except nested reverse mode for w in the ODE loss), PyTorch and JAX then compute the same step on the same numbers,
 and the script stops unless they agree on the loss to 1e-8 (relative), on the squared norm of
 the weight gradient to 1e-6 and on the squared norm of the first Adam update to 1e-6. Only then
 are timing rounds run, alternating physgrad / PyTorch (two ways) / JAX; each side reports the
