@@ -26,7 +26,7 @@
 //! diffusion; `--seed S`. Reduced configuration: `tests/papers/jumps.rs`.
 
 use physgrad::nn::{Bound, Mlp, MlpConfig, Module, ParamStore, Progress};
-use physgrad::optim::{Adam, AdamConfig, Optimizer};
+use physgrad::optim::{Adam, AdamConfig, Optimizer, Schedule};
 use physgrad::ot::{wasserstein_points, Ground, Method, Weights};
 use physgrad::report::Output;
 use physgrad::{Result, Tape, Tensor, Var};
@@ -115,6 +115,8 @@ pub struct Config {
     pub lr: f64,
     /// Adam's β₁.
     pub beta1: f64,
+    /// Learning-rate schedule over the iterations (default constant, the paper's).
+    pub schedule: Schedule,
     /// Adam steps (default 1,000).
     pub iterations: usize,
     /// Iterations at which the learned laws are recorded (0 = untrained).
@@ -141,6 +143,7 @@ impl Default for Config {
             hidden: vec![20; 4],
             lr: 2e-3,
             beta1: 0.5,
+            schedule: Schedule::Constant,
             iterations: 1000,
             snapshots: vec![0, 50, 200, 500, 1000],
             eval_samples: 1000,
@@ -368,6 +371,7 @@ pub fn train(cfg: &Config, law: JumpLaw) -> Result<Run> {
     let mut losses = Vec::with_capacity(cfg.iterations);
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     for it in 0..cfg.iterations {
+        opt.set_lr(cfg.schedule.lr(cfg.lr, it));
         let noise = Noise::draw(cfg, cfg.batch, &mut rng);
         let z = gen.latent(cfg.batch * cfg.slots, &mut rng);
         let rows: Vec<usize> = (0..cfg.batch)
@@ -436,10 +440,34 @@ fn parse_args() -> Config {
                     .parse()
                     .unwrap_or_else(|_| panic!("--seed: not a number: {v}"));
             }
-            other => panic!("unknown argument {other} (use --quick, --diffusion, --seed S)"),
+            "--batch" => cfg.batch = number(&mut args, "--batch"),
+            "--iterations" => cfg.iterations = number(&mut args, "--iterations"),
+            "--lr" => cfg.lr = number(&mut args, "--lr"),
+            "--cosine" => {
+                let min_lr = number(&mut args, "--cosine");
+                cfg.schedule = Schedule::Cosine { period: 0, min_lr };
+            }
+            other => panic!(
+                "unknown argument {other} (use --quick, --diffusion, --seed S, --batch B, \
+                 --iterations N, --lr R, --cosine FINAL_LR)"
+            ),
         }
     }
+    if let Schedule::Cosine { period, .. } = &mut cfg.schedule {
+        *period = cfg.iterations;
+    }
+    cfg.snapshots.retain(|&k| k < cfg.iterations);
+    cfg.snapshots.push(cfg.iterations);
     cfg
+}
+
+/// The next argument parsed as a number, or a panic naming the flag.
+fn number<T: std::str::FromStr>(args: &mut impl Iterator<Item = String>, flag: &str) -> T {
+    let v = args
+        .next()
+        .unwrap_or_else(|| panic!("{flag} needs a value"));
+    v.parse()
+        .unwrap_or_else(|_| panic!("{flag}: not a number: {v}"))
 }
 
 #[allow(dead_code)]

@@ -2,7 +2,8 @@
 
 use super::{physgnn_step, solutions, true_params, Config, Generator};
 use physgrad::nn::ParamStore;
-use physgrad::optim::{Adam, AdamConfig};
+use physgrad::optim::{Adam, AdamConfig, Schedule};
+use physgrad::ot::Ground;
 use physgrad::Result;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -22,29 +23,13 @@ pub fn time_iterations(cfg: &Config, iters: usize, reps: usize) -> Result<Vec<f6
     });
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     for _ in 0..50 {
-        physgnn_step(
-            &mut store,
-            &mut opt,
-            &gen,
-            &data,
-            cfg.batch,
-            cfg.clip_norm,
-            &mut rng,
-        )?;
+        physgnn_step(&mut store, &mut opt, &gen, &data, cfg, &mut rng)?;
     }
     let mut per = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
         for _ in 0..iters {
-            physgnn_step(
-                &mut store,
-                &mut opt,
-                &gen,
-                &data,
-                cfg.batch,
-                cfg.clip_norm,
-                &mut rng,
-            )?;
+            physgnn_step(&mut store, &mut opt, &gen, &data, cfg, &mut rng)?;
         }
         per.push(t.elapsed().as_secs_f64() / iters as f64);
     }
@@ -75,14 +60,35 @@ pub fn parse_args() -> Config {
             "--iterations" => cfg.iterations = value("--iterations"),
             "--seed" => cfg.seed = value("--seed") as u64,
             "--batch" => cfg.batch = value("--batch"),
+            "--ground" => {
+                cfg.ground = match args.next().as_deref() {
+                    Some("l2") => Ground::L2,
+                    Some("sql2") => Ground::SqL2,
+                    Some("l1") => Ground::L1,
+                    v => panic!("--ground: l2, sql2 or l1, got {v:?}"),
+                }
+            }
+            "--cosine" => {
+                let v = args.next().expect("--cosine needs the final rate");
+                let min_lr = v
+                    .parse()
+                    .unwrap_or_else(|_| panic!("--cosine: not a number: {v}"));
+                cfg.schedule = Schedule::Cosine { period: 0, min_lr };
+            }
             "--clip" => {
                 let v = args.next().expect("--clip needs a value");
-                cfg.clip_norm = v.parse().unwrap_or_else(|_| panic!("--clip: not a number: {v}"));
+                cfg.clip_norm = v
+                    .parse()
+                    .unwrap_or_else(|_| panic!("--clip: not a number: {v}"));
             }
             other => panic!(
-                "unknown argument {other} (use --quick, --iterations N, --seed S, --batch B, --clip C)"
+                "unknown argument {other} (use --quick, --iterations N, --seed S, --batch B, \
+                 --clip C, --cosine FINAL_LR, --ground l2|sql2|l1)"
             ),
         }
+    }
+    if let Schedule::Cosine { period, .. } = &mut cfg.schedule {
+        *period = cfg.iterations;
     }
     cfg
 }

@@ -5,11 +5,16 @@
 mod example;
 
 use example::{
-    folded_moments, log_kde, mean_std, run_mcmc, train_physgnn, true_kappa, w1, Config, Model,
+    folded_moments, log_kde, mean_std, run_mcmc, train_physgnn, true_kappa, w1, Config, Generator,
+    Model,
 };
+use physgrad::nn::ParamStore;
+use physgrad::optim::Schedule;
 use physgrad::ot::{pairwise_cost, wasserstein, Ground, Method, Weights};
 use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
 use physgrad::Tensor;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::f64::consts::PI;
 
 fn small() -> Config {
@@ -20,6 +25,8 @@ fn small() -> Config {
         mcmc_steps: 3000,
         burn_in: 500,
         eval_samples: 2000,
+        batch: 16,
+        schedule: Schedule::Constant,
         verbose: false,
         ..Config::default()
     }
@@ -148,4 +155,22 @@ fn mcmc_samples_the_kde_posterior() {
     );
     // The chain explores the bulk of the law (a loose check: 2,500 correlated steps).
     assert!((m - 1.0).abs() < 0.3 && s > 0.05 && s < 0.6, "{m} {s}");
+}
+
+#[test]
+fn output_scale_narrows_the_initial_law_around_the_bias() {
+    // κ = |b + s·(W h)|: scaling the output weights by s scales the spread of the initial law
+    // by s (away from 0, where |·| folds), and leaves it centred at the bias.
+    let stats = |scale: f64| {
+        let mut store = ParamStore::new(7);
+        let gen = Generator::new(&mut store, 10, &[20, 20, 20], 1.0, scale);
+        let z = gen.latent(4000, &mut ChaCha8Rng::seed_from_u64(8));
+        mean_std(&gen.sample(&store, z))
+    };
+    let ((m_wide, s_wide), (m_narrow, s_narrow)) = (stats(1.0), stats(0.1));
+    eprintln!("scale 1: ({m_wide:.3}, {s_wide:.3}); scale 0.1: ({m_narrow:.3}, {s_narrow:.3})");
+    assert!((m_narrow - 1.0).abs() < 0.05, "mean {m_narrow}");
+    assert!(s_wide > 0.2, "std at the Glorot scale {s_wide}");
+    let ratio = s_narrow / s_wide;
+    assert!(ratio > 0.05 && ratio < 0.15, "std ratio {ratio}");
 }
