@@ -115,8 +115,9 @@ pub struct Config {
     pub lr: f64,
     /// Adam's β₁.
     pub beta1: f64,
-    /// Learning-rate schedule over the iterations (default constant, the paper's).
-    pub schedule: Schedule,
+    /// The rate decays by a cosine from `lr` to this over the iterations. Default `None`: a
+    /// constant rate, the paper's setting.
+    pub final_lr: Option<f64>,
     /// Adam steps (default 1,000).
     pub iterations: usize,
     /// Iterations at which the learned laws are recorded (0 = untrained).
@@ -143,13 +144,27 @@ impl Default for Config {
             hidden: vec![20; 4],
             lr: 2e-3,
             beta1: 0.5,
-            schedule: Schedule::Constant,
+            final_lr: None,
             iterations: 1000,
             snapshots: vec![0, 50, 200, 500, 1000],
             eval_samples: 1000,
             seed: 0,
             verbose: true,
         }
+    }
+}
+
+impl Config {
+    /// The learning rate at iteration `it`: a cosine from `lr` to `final_lr` over
+    /// `iterations`, or `lr` throughout when `final_lr` is `None`.
+    pub fn lr_at(&self, it: usize) -> f64 {
+        self.final_lr.map_or(self.lr, |min_lr| {
+            Schedule::Cosine {
+                period: self.iterations.max(1),
+                min_lr,
+            }
+            .lr(self.lr, it)
+        })
     }
 }
 
@@ -371,7 +386,7 @@ pub fn train(cfg: &Config, law: JumpLaw) -> Result<Run> {
     let mut losses = Vec::with_capacity(cfg.iterations);
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     for it in 0..cfg.iterations {
-        opt.set_lr(cfg.schedule.lr(cfg.lr, it));
+        opt.set_lr(cfg.lr_at(it));
         let noise = Noise::draw(cfg, cfg.batch, &mut rng);
         let z = gen.latent(cfg.batch * cfg.slots, &mut rng);
         let rows: Vec<usize> = (0..cfg.batch)
@@ -444,17 +459,13 @@ fn parse_args() -> Config {
             "--iterations" => cfg.iterations = number(&mut args, "--iterations"),
             "--lr" => cfg.lr = number(&mut args, "--lr"),
             "--cosine" => {
-                let min_lr = number(&mut args, "--cosine");
-                cfg.schedule = Schedule::Cosine { period: 0, min_lr };
+                cfg.final_lr = Some(number(&mut args, "--cosine"));
             }
             other => panic!(
                 "unknown argument {other} (use --quick, --diffusion, --seed S, --batch B, \
                  --iterations N, --lr R, --cosine FINAL_LR)"
             ),
         }
-    }
-    if let Schedule::Cosine { period, .. } = &mut cfg.schedule {
-        *period = cfg.iterations;
     }
     cfg.snapshots.retain(|&k| k < cfg.iterations);
     cfg.snapshots.push(cfg.iterations);

@@ -68,9 +68,9 @@ pub struct Config {
     pub lr: f64,
     /// Adam's β₁.
     pub beta1: f64,
-    /// PhysGNN's learning-rate schedule over the iterations. Default: cosine from `lr` to 1e-5
-    /// over all iterations (the paper's constant rate leaves the last iterate noisy).
-    pub schedule: Schedule,
+    /// PhysGNN's rate decays by a cosine from `lr` to this over the iterations. Default 1e-5
+    /// (the paper's constant rate is `None`; it leaves the last iterate noisy).
+    pub final_lr: Option<f64>,
     /// PhysGNN's gradient is rescaled to at most this Euclidean norm before each Adam step;
     /// 0 (the default, the paper's setting) disables it.
     pub clip_norm: f64,
@@ -105,10 +105,7 @@ impl Default for Config {
             hidden: vec![20, 20, 20],
             lr: 1e-3,
             beta1: 0.5,
-            schedule: Schedule::Cosine {
-                period: 3000,
-                min_lr: 1e-5,
-            },
+            final_lr: Some(1e-5),
             clip_norm: 0.0,
             wgan_lr: 1e-4,
             critic_steps: 5,
@@ -120,6 +117,20 @@ impl Default for Config {
             seed: 0,
             verbose: true,
         }
+    }
+}
+
+impl Config {
+    /// The learning rate at iteration `it`: a cosine from `lr` to `final_lr` over
+    /// `iterations`, or `lr` throughout when `final_lr` is `None`.
+    pub fn lr_at(&self, it: usize) -> f64 {
+        self.final_lr.map_or(self.lr, |min_lr| {
+            Schedule::Cosine {
+                period: self.iterations.max(1),
+                min_lr,
+            }
+            .lr(self.lr, it)
+        })
     }
 }
 
@@ -306,7 +317,7 @@ pub fn train_physgnn(cfg: &Config, data: &Tensor, probe_truth: &[[f64; 2]]) -> R
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     run.curve.push((0, probe.w1(&gen, &store)?));
     for it in 0..cfg.iterations {
-        opt.set_lr(cfg.schedule.lr(cfg.lr, it));
+        opt.set_lr(cfg.lr_at(it));
         let loss = physgnn_step(&mut store, &mut opt, &gen, data, cfg, &mut rng)?;
         run.losses.push(loss);
         progress.update(it, loss);

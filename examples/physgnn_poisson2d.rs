@@ -68,9 +68,9 @@ pub struct Config {
     pub hidden: Vec<usize>,
     /// Adam learning rate. Default 1e-3.
     pub lr: f64,
-    /// Learning-rate schedule over the iterations. Default: cosine from `lr` to 1e-5 over the
-    /// iterations (the paper's constant rate leaves the last iterate noisy).
-    pub schedule: Schedule,
+    /// The rate decays by a cosine from `lr` to this over the iterations. Default 1e-5 (the
+    /// paper's constant rate is `None`; it leaves the last iterate noisy).
+    pub final_lr: Option<f64>,
     /// Initial bias of the generator's output layer (default 1.0), so that κ starts near 1
     /// rather than near 0: `u ∝ 1/κ`, and draws of κ near 0 give huge observations whose
     /// gradients stall Adam (seen with the zero bias: training stopped at mean κ ≈ 0.5).
@@ -114,10 +114,7 @@ impl Default for Config {
             latent: 10,
             hidden: vec![20, 20, 20],
             lr: 1e-3,
-            schedule: Schedule::Cosine {
-                period: 1200,
-                min_lr: 1e-5,
-            },
+            final_lr: Some(1e-5),
             init_bias: 1.0,
             init_scale: 0.1,
             clip_norm: 1.0,
@@ -129,6 +126,20 @@ impl Default for Config {
             seed: 0,
             verbose: true,
         }
+    }
+}
+
+impl Config {
+    /// The learning rate at iteration `it`: a cosine from `lr` to `final_lr` over
+    /// `iterations`, or `lr` throughout when `final_lr` is `None`.
+    pub fn lr_at(&self, it: usize) -> f64 {
+        self.final_lr.map_or(self.lr, |min_lr| {
+            Schedule::Cosine {
+                period: self.iterations.max(1),
+                min_lr,
+            }
+            .lr(self.lr, it)
+        })
     }
 }
 
@@ -291,7 +302,7 @@ pub fn train_physgnn(cfg: &Config, model: &Model, data: &[f64]) -> Result<PhysGn
     };
     let mut progress = Progress::new(cfg.iterations).quiet(!cfg.verbose);
     for it in 0..cfg.iterations {
-        opt.set_lr(cfg.schedule.lr(cfg.lr, it));
+        opt.set_lr(cfg.lr_at(it));
         let z = gen.latent(cfg.batch, &mut rng);
         let y: Vec<f64> = (0..cfg.batch)
             .map(|_| data[rng.random_range(0..data.len())])
@@ -505,10 +516,10 @@ fn parse_args() -> (Config, usize) {
             }
             "--cosine" => {
                 let v = args.next().expect("--cosine needs the final rate");
-                let min_lr = v
-                    .parse()
-                    .unwrap_or_else(|_| panic!("--cosine: not a number: {v}"));
-                cfg.schedule = Schedule::Cosine { period: 0, min_lr };
+                cfg.final_lr = Some(
+                    v.parse()
+                        .unwrap_or_else(|_| panic!("--cosine: not a number: {v}")),
+                );
             }
             "--seeds" => {
                 let v = args.next().expect("--seeds needs a value");
@@ -521,9 +532,6 @@ fn parse_args() -> (Config, usize) {
                  --observations M, --init-scale S, --lr R, --cosine FINAL_LR)"
             ),
         }
-    }
-    if let Schedule::Cosine { period, .. } = &mut cfg.schedule {
-        *period = cfg.iterations;
     }
     (cfg, seeds)
 }

@@ -2,7 +2,7 @@
 
 use super::{physgnn_step, solutions, true_params, Config, Generator};
 use physgrad::nn::ParamStore;
-use physgrad::optim::{Adam, AdamConfig, Schedule};
+use physgrad::optim::{Adam, AdamConfig};
 use physgrad::ot::Ground;
 use physgrad::Result;
 use rand::SeedableRng;
@@ -70,10 +70,10 @@ pub fn parse_args() -> Config {
             }
             "--cosine" => {
                 let v = args.next().expect("--cosine needs the final rate");
-                let min_lr = v
-                    .parse()
-                    .unwrap_or_else(|_| panic!("--cosine: not a number: {v}"));
-                cfg.schedule = Schedule::Cosine { period: 0, min_lr };
+                cfg.final_lr = Some(
+                    v.parse()
+                        .unwrap_or_else(|_| panic!("--cosine: not a number: {v}")),
+                );
             }
             "--clip" => {
                 let v = args.next().expect("--clip needs a value");
@@ -86,9 +86,6 @@ pub fn parse_args() -> Config {
                  --clip C, --cosine FINAL_LR, --ground l2|sql2|l1)"
             ),
         }
-    }
-    if let Schedule::Cosine { period, .. } = &mut cfg.schedule {
-        *period = cfg.iterations;
     }
     cfg
 }

@@ -7,7 +7,6 @@ mod example;
 use example::{
     coefficient, moments, observe, solutions, train_physgnn, train_wgan, true_params, w1, Config, N,
 };
-use physgrad::optim::Schedule;
 use physgrad::ot::{pairwise_cost, wasserstein, Ground, Method, Weights};
 use physgrad::testing::{check_grad, hr, GradCheck};
 use physgrad::{Tape, Tensor};
@@ -20,7 +19,7 @@ fn small() -> Config {
         curve_samples: 300,
         curve_every: 100,
         batch: 32,
-        schedule: Schedule::Constant,
+        final_lr: None,
         verbose: false,
         ..Config::default()
     }

@@ -9,7 +9,6 @@ use example::{
     Model,
 };
 use physgrad::nn::ParamStore;
-use physgrad::optim::Schedule;
 use physgrad::ot::{pairwise_cost, wasserstein, Ground, Method, Weights};
 use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
 use physgrad::Tensor;
@@ -26,7 +25,7 @@ fn small() -> Config {
         burn_in: 500,
         eval_samples: 2000,
         batch: 16,
-        schedule: Schedule::Constant,
+        final_lr: None,
         verbose: false,
         ..Config::default()
     }
