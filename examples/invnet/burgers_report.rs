@@ -2,8 +2,8 @@
 //! outputs: CSV files and SVG plots in `out/invnet_burgers/`.
 
 use super::{
-    coarse_floor, reference_field, train_generator, train_pinn, Config, GenRun, PinnRun, CASES_C,
-    CASES_NU, NT, NX, T_END,
+    coarse_floor, reference_field, residual_of, train_generator, train_pinn, Config, GenRun,
+    PinnRun, CASES_C, CASES_NU, NT, NX, T_END,
 };
 use physgrad::report::{panels, Hist2d, Output, Plot, Table};
 use physgrad::Result;
@@ -23,6 +23,10 @@ pub struct Cell {
     pub generator: f64,
     /// The 64-cell solver's relative L2 error.
     pub coarse: f64,
+    /// The residual term of the generator's field.
+    pub residual_generator: f64,
+    /// The residual term of the reference sampled on the grid.
+    pub residual_reference: f64,
 }
 
 /// Everything the outputs need.
@@ -79,6 +83,8 @@ pub fn evaluate(cfg: &Config) -> Result<Evaluation> {
                 nu,
                 generator: super::rel_l2(&gen[k], &fine),
                 coarse: coarse_floor(c, nu, &fine)?,
+                residual_generator: residual_of(&gen[k], c, nu)?,
+                residual_reference: residual_of(&fine, c, nu)?,
             });
             if [(4.0, 0.02), (6.0, 0.002), (5.5, 0.0)].contains(&(c, nu)) {
                 fields.push((c, nu, gen[k].clone(), fine));
@@ -111,24 +117,40 @@ pub fn evaluate(cfg: &Config) -> Result<Evaluation> {
 
 /// Rows ν (then "inviscid"), columns c; each cell "generator (64-cell solver)".
 pub fn summary_table(cells: &[Cell]) -> Table {
-    let mut headers = vec!["ν".to_string()];
+    cell_table("ν", cells, |c| {
+        format!("{:.3} ({:.3})", c.generator, c.coarse)
+    })
+}
+
+/// Rows ν, columns c; each cell "generator's residual term / the sampled reference's": where
+/// the first is the smaller, the statement itself prefers the generator's field to the truth.
+pub fn residual_table(cells: &[Cell]) -> Table {
+    cell_table("residual: generator / reference", cells, |c| {
+        format!("{:.3} / {:.3}", c.residual_generator, c.residual_reference)
+    })
+}
+
+/// A table with one row per ν (`first` heads the row names) and one column per c.
+fn cell_table(first: &str, cells: &[Cell], show: impl Fn(&Cell) -> String) -> Table {
+    let mut headers = vec![first.to_string()];
     headers.extend(CASES_C.iter().map(|c| format!("c = {c}")));
     let h: Vec<&str> = headers.iter().map(String::as_str).collect();
     let mut t = Table::new(&h);
     for row in cells.chunks(CASES_C.len()) {
-        let name = if row[0].nu > 0.0 {
-            format!("{}", row[0].nu)
-        } else {
-            "inviscid".into()
-        };
-        let mut r = vec![name];
-        r.extend(
-            row.iter()
-                .map(|c| format!("{:.3} ({:.3})", c.generator, c.coarse)),
-        );
+        let mut r = vec![row_name(row[0].nu)];
+        r.extend(row.iter().map(&show));
         t.row(&r);
     }
     t
+}
+
+/// "ν" for a viscous row, "inviscid" for ν = 0.
+fn row_name(nu: f64) -> String {
+    if nu > 0.0 {
+        format!("{nu}")
+    } else {
+        "inviscid".into()
+    }
 }
 
 /// The PINN comparison: error and time per case against the generator's.
@@ -221,10 +243,9 @@ fn error_plot(e: &Evaluation) -> Plot {
         .ylabel("error")
         .log_y();
     for row in e.cells.chunks(CASES_C.len()) {
-        let name = if row[0].nu > 0.0 {
-            format!("ν={}", row[0].nu)
-        } else {
-            "inviscid".into()
+        let name = match row_name(row[0].nu) {
+            n if row[0].nu > 0.0 => format!("ν={n}"),
+            n => n,
         };
         let g: Vec<f64> = row.iter().map(|c| c.generator).collect();
         let f: Vec<f64> = row.iter().map(|c| c.coarse).collect();
@@ -240,15 +261,21 @@ fn error_plot(e: &Evaluation) -> Plot {
 /// # Errors
 /// I/O errors.
 pub fn write_outputs(out: &Output, e: &Evaluation) -> Result<()> {
-    let mut errors = String::from("nu,c,generator,coarse_solver\n");
+    let mut errors =
+        String::from("nu,c,generator,coarse_solver,residual_generator,residual_reference\n");
     for c in &e.cells {
         errors.push_str(&format!(
-            "{},{},{:e},{:e}\n",
-            c.nu, c.c, c.generator, c.coarse
+            "{},{},{:e},{:e},{:e},{:e}\n",
+            c.nu, c.c, c.generator, c.coarse, c.residual_generator, c.residual_reference
         ));
     }
     out.write("errors.csv", &errors)?;
-    out.write("summary.md", &e.table.to_markdown())?;
+    let rt = residual_table(&e.cells);
+    println!("{}", rt.to_text());
+    out.write(
+        "summary.md",
+        &format!("{}\n{}", e.table.to_markdown(), rt.to_markdown()),
+    )?;
     out.write("losses_viscous.csv", &loss_csv(&e.viscous.losses))?;
     out.write("losses_inviscid.csv", &loss_csv(&e.inviscid.losses))?;
     let mut curve = String::from("generator,iteration,probe_error\n");

@@ -7,18 +7,19 @@
 mod example;
 
 use example::{
-    draw, grid, initial, problem, reference_field, rel_l2, train_generator, train_pinn, Config, NT,
-    NX,
+    draw, grid, initial, problem, reference_field, rel_l2, train_generator, train_pinn, Arch,
+    Config, Generator, NT, NX,
 };
+use physgrad::nn::ParamStore;
 use physgrad::{Tape, Tensor};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn small() -> Config {
     Config {
         iterations: 1200,
         batch: 4,
-        hidden: vec![16, 64],
+        arch: Arch::Mlp(vec![16, 64]),
         fine_cells: 256,
         curve_every: 100,
         pinn_iterations: 600,
@@ -31,6 +32,18 @@ fn small() -> Config {
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let v: Vec<f64> = v.collect();
     v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// The means of `pick` over the first and the last `k` entries of a loss curve.
+fn first_last(
+    l: &[(usize, f64, f64)],
+    k: usize,
+    pick: fn(&(usize, f64, f64)) -> f64,
+) -> (f64, f64) {
+    (
+        mean(l[..k].iter().map(pick)),
+        mean(l[l.len() - k..].iter().map(pick)),
+    )
 }
 
 /// The fine reference starts at the initial condition, the 64-cell and 256-cell solutions are
@@ -105,18 +118,72 @@ fn generator_lowers_both_terms_and_the_error() {
         .collect();
     let run = train_generator(&cfg, true, &probes).unwrap();
     let l = &run.losses;
-    let (r0, r1) = (
-        mean(l[..20].iter().map(|v| v.1)),
-        mean(l[l.len() - 20..].iter().map(|v| v.1)),
-    );
-    let (i0, i1) = (
-        mean(l[..20].iter().map(|v| v.2)),
-        mean(l[l.len() - 20..].iter().map(|v| v.2)),
-    );
+    let (r0, r1) = first_last(l, 20, |v| v.1);
+    let (i0, i1) = first_last(l, 20, |v| v.2);
     let (e0, e1) = (run.curve[0].1, run.curve.last().unwrap().1);
     eprintln!("residual {r0:.3e} -> {r1:.3e}, ic {i0:.3e} -> {i1:.3e}, error {e0:.3} -> {e1:.3}");
     assert!(r1 < 0.5 * r0 && i1 < 0.8 * i0);
     assert!(e1 < 0.9 * e0, "error {e0} -> {e1}");
+}
+
+/// Both stepper generators start as the initial profile held in time, keep the
+/// initial-condition term at zero by construction, and a short training lowers the residual and
+/// the error on the probe cases — including c = 2, below the training range.
+#[test]
+fn steppers_hold_the_initial_condition_and_learn() {
+    for arch in [Arch::Stepper(vec![16, 16]), Arch::Flux(vec![16, 16])] {
+        let name = arch.name();
+        let cfg = Config {
+            iterations: 150,
+            arch,
+            ..small()
+        };
+        let mut store = ParamStore::new(0);
+        let gen = Generator::new(&mut store, "gen", &cfg.arch, true);
+        let u = gen.sample(&store, &[4.0, 2.5], &[0.02, 0.001]);
+        for (k, c) in [4.0, 2.5].into_iter().enumerate() {
+            let ic = initial(c);
+            for i in 0..NX {
+                for j in 0..NT {
+                    assert_eq!(u[k][i * NT + j], ic[i], "untrained {name} at ({i}, {j})");
+                }
+            }
+        }
+        let probes: Vec<(f64, f64, Vec<f64>)> = [(4.0, 0.02), (2.0, 0.03)]
+            .iter()
+            .map(|&(c, nu)| (c, nu, reference_field(c, nu, cfg.fine_cells).unwrap()))
+            .collect();
+        let run = train_generator(&cfg, true, &probes).unwrap();
+        let l = &run.losses;
+        let (r0, r1) = first_last(l, 10, |v| v.1);
+        assert!(l.iter().all(|v| v.2 < 1e-24), "{name}: ic term not zero");
+        let (e0, e1) = (run.curve[0].1, run.curve.last().unwrap().1);
+        eprintln!("{name}: residual {r0:.3e} -> {r1:.3e}, error {e0:.3} -> {e1:.3}");
+        assert!(r1 < 0.5 * r0, "{name}: residual {r0} -> {r1}");
+        assert!(e1 < 0.8 * e0, "{name}: error {e0} -> {e1}");
+    }
+}
+
+/// The flux form is conservative: with any weights, a spatially constant field (c = 0 gives
+/// u ≡ 0) has the same flux through every interface and stays constant, while the pointwise
+/// stepper with the same kind of weights moves it.
+#[test]
+fn flux_form_keeps_a_constant_field() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    for arch in [Arch::Flux(vec![8, 8]), Arch::Stepper(vec![8, 8])] {
+        let mut store = ParamStore::new(1);
+        let gen = Generator::new(&mut store, "gen", &arch, true);
+        let ids: Vec<_> = store.ids().collect();
+        let n = store.flat(&ids).len();
+        let w: Vec<f64> = (0..n).map(|_| rng.random_range(-0.5..0.5)).collect();
+        store.set_flat(&ids, &w);
+        let u = gen.sample(&store, &[0.0], &[0.01]);
+        let moved = u[0].iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        match arch {
+            Arch::Flux(_) => assert!(moved < 1e-12, "flux form moved a constant by {moved}"),
+            _ => assert!(moved > 1e-3, "pointwise stepper kept a constant ({moved})"),
+        }
+    }
 }
 
 /// The PINN on one case lowers its initial-condition term (its residual starts near zero: the
@@ -127,14 +194,8 @@ fn pinn_lowers_both_terms() {
     let fine = reference_field(4.0, 0.03, cfg.fine_cells).unwrap();
     let run = train_pinn(&cfg, 4.0, 0.03, &fine).unwrap();
     let l = &run.losses;
-    let (r0, r1) = (
-        mean(l[..10].iter().map(|v| v.1)),
-        mean(l[l.len() - 10..].iter().map(|v| v.1)),
-    );
-    let (i0, i1) = (
-        mean(l[..10].iter().map(|v| v.2)),
-        mean(l[l.len() - 10..].iter().map(|v| v.2)),
-    );
+    let (r0, r1) = first_last(l, 10, |v| v.1);
+    let (i0, i1) = first_last(l, 10, |v| v.2);
     eprintln!(
         "PINN residual {r0:.3e} -> {r1:.3e}, ic {i0:.3e} -> {i1:.3e}, error {:.3}",
         run.error
