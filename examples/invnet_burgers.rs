@@ -74,11 +74,11 @@ pub const NU_RANGE: (f64, f64) = (0.001, 0.05);
 #[derive(Clone, Debug, PartialEq)]
 pub enum Arch {
     /// A learned explicit time-stepper from the initial profile; its MLP maps a point's stencil
-    /// features to the point's rate of change. The experiment's default is `[64, 64]`.
+    /// features to the point's rate of change.
     Stepper(Vec<usize>),
     /// A learned conservative (finite-volume) stepper: the MLP maps the four values around an
     /// interface to the numerical flux there, and a point changes by the difference of the
-    /// fluxes through its two interfaces.
+    /// fluxes through its two interfaces. The default, `[64, 64]`.
     Flux(Vec<usize>),
     /// The paper's setting: an MLP from the conditioning features to all 4,096 grid values,
     /// trained by the alternating scheme. The paper-setting run used `[64, 256]`.
@@ -199,17 +199,9 @@ const RATE_SCALE: f64 = 20.0;
 #[derive(Clone, Debug)]
 pub struct Generator {
     net: Mlp,
-    kind: Kind,
+    arch: Arch,
     /// Whether ν is an input (the viscous generator) or fixed at 0 (inviscid).
     pub viscous: bool,
-}
-
-/// The generator's architecture without its widths.
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Kind {
-    Mlp,
-    Stepper,
-    Flux,
 }
 
 /// `ν̃ = ln(ν/ν_mid)/ln(ν_hi/ν_mid)`, `ν_mid = √(ν_lo ν_hi)`: in `[−1, 1]` on the training range.
@@ -233,23 +225,23 @@ impl Generator {
     /// layer zero, so an untrained stepper holds the initial profile).
     pub fn new(store: &mut ParamStore, prefix: &str, arch: &Arch, viscous: bool) -> Self {
         let v = usize::from(viscous);
-        let (kind, widths) = match arch {
-            Arch::Mlp(hidden) => (Kind::Mlp, [&[1 + v], &hidden[..], &[NX * NT]].concat()),
-            Arch::Stepper(hidden) => (Kind::Stepper, [&[5 + v], &hidden[..], &[1]].concat()),
-            Arch::Flux(hidden) => (Kind::Flux, [&[5 + v], &hidden[..], &[1]].concat()),
+        let widths = match arch {
+            Arch::Mlp(hidden) => [&[1 + v], &hidden[..], &[NX * NT]].concat(),
+            Arch::Stepper(hidden) | Arch::Flux(hidden) => [&[5 + v], &hidden[..], &[1]].concat(),
         };
+        let stepper = !matches!(arch, Arch::Mlp(_));
         Generator {
             net: MlpConfig::new(&widths)
-                .zero_last(kind != Kind::Mlp)
+                .zero_last(stepper)
                 .build(store, prefix),
-            kind,
+            arch: arch.clone(),
             viscous,
         }
     }
 
     /// Whether the initial condition holds by construction (the steppers).
     pub fn exact_initial(&self) -> bool {
-        self.kind != Kind::Mlp
+        !matches!(self.arch, Arch::Mlp(_))
     }
 
     /// The MLP generator's input features `[B, 1 or 2]`: `c̃ = (c − 4.5)/1.5` and `ν̃` (both in
@@ -280,15 +272,17 @@ impl Generator {
         );
         let tape = p.var(physgrad::nn::ParamId(0)).tape();
         let b = cs.len();
-        if self.kind == Kind::Mlp {
+        if !self.exact_initial() {
             let x = tape.constant(self.features(cs, nus));
             return self.net.forward(p, x).reshape(&[b, NX, NT]);
         }
         // Rows of the stencil features: one per point (pointwise stepper) or per interface
         // i + ½, i = −1 … 63 (flux form, whose row i + 1 holds u at i − 1, i, i + 1, i + 2).
-        let (rows, idx) = match self.kind {
-            Kind::Flux => (NX + 1, stencil(-1..NX as isize, &[-1, 0, 1, 2])),
-            _ => (NX, stencil(0..NX as isize, &OFFSETS)),
+        let flux = matches!(self.arch, Arch::Flux(_));
+        let (rows, idx) = if flux {
+            (NX + 1, stencil(-1..NX as isize, &[-1, 0, 1, 2]))
+        } else {
+            (NX, stencil(0..NX as isize, &OFFSETS))
         };
         let n = b * rows;
         let u0: Vec<f64> = cs.iter().flat_map(|&c| initial(c)).collect();
@@ -304,28 +298,25 @@ impl Generator {
         let mut cols = vec![u.reshape(&[b, NX, 1])];
         for _ in 1..NT {
             let near = u.gather(1, &idx).reshape(&[n, 4]);
-            let du = match self.kind {
-                Kind::Flux => {
-                    // Features of interface i + ½: u_i, u_{i+1} and the three differences
-                    // of the four values; the update is −(F_{i+½} − F_{i−½}).
-                    let left = near.slice(1, 1..2);
-                    let diffs = (near.slice(1, 1..4) - near.slice(1, 0..3)) * DIFF_SCALE;
-                    let mut parts = vec![left, near.slice(1, 2..3), diffs];
-                    parts.extend(nu_col);
-                    let f = self
-                        .net
-                        .forward(p, Var::concat(&parts, 1))
-                        .reshape(&[b, rows]);
-                    f.slice(1, 0..NX) - f.slice(1, 1..NX + 1)
-                }
-                _ => {
-                    let centre = u.reshape(&[n, 1]);
-                    let mut parts = vec![centre, (near - centre) * DIFF_SCALE];
-                    parts.extend(nu_col);
-                    self.net
-                        .forward(p, Var::concat(&parts, 1))
-                        .reshape(&[b, NX])
-                }
+            // Flux form: features of interface i + ½ are u_i, u_{i+1} and the three differences
+            // of the four values. Pointwise: u_i and its differences to the four neighbours.
+            let mut parts = if flux {
+                let diffs = (near.slice(1, 1..4) - near.slice(1, 0..3)) * DIFF_SCALE;
+                vec![near.slice(1, 1..2), near.slice(1, 2..3), diffs]
+            } else {
+                let centre = u.reshape(&[n, 1]);
+                vec![centre, (near - centre) * DIFF_SCALE]
+            };
+            parts.extend(nu_col);
+            let out = self
+                .net
+                .forward(p, Var::concat(&parts, 1))
+                .reshape(&[b, rows]);
+            // The flux form's update is −(F_{i+½} − F_{i−½}).
+            let du = if flux {
+                out.slice(1, 0..NX) - out.slice(1, 1..NX + 1)
+            } else {
+                out
             };
             u = u + du * rate;
             cols.push(u.reshape(&[b, NX, 1]));

@@ -287,7 +287,9 @@ pub fn write_outputs(out: &Output, e: &Evaluation) -> Result<()> {
     out.write("error_curve.csv", &curve)?;
     let pt = pinn_table(e);
     out.write("pinn.csv", &pt.to_csv())?;
-    println!("{}", pt.to_text());
+    if !e.pinn.is_empty() {
+        println!("{}", pt.to_text());
+    }
     let mut maps = Vec::new();
     for (c, nu, g, r) in &e.fields {
         maps.push(heat(&format!("generator c={c} ν={nu}"), g));
