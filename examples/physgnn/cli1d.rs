@@ -23,13 +23,13 @@ pub fn time_iterations(cfg: &Config, iters: usize, reps: usize) -> Result<Vec<f6
     });
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     for _ in 0..50 {
-        physgnn_step(&mut store, &mut opt, &gen, &data, cfg, &mut rng)?;
+        physgnn_step(&mut store, &mut opt, &gen, (&data, None), cfg, &mut rng)?;
     }
     let mut per = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
         for _ in 0..iters {
-            physgnn_step(&mut store, &mut opt, &gen, &data, cfg, &mut rng)?;
+            physgnn_step(&mut store, &mut opt, &gen, (&data, None), cfg, &mut rng)?;
         }
         per.push(t.elapsed().as_secs_f64() / iters as f64);
     }
@@ -60,6 +60,7 @@ pub fn parse_args() -> Config {
             "--iterations" => cfg.iterations = value("--iterations"),
             "--seed" => cfg.seed = value("--seed") as u64,
             "--batch" => cfg.batch = value("--batch"),
+            "--whiten" => cfg.whiten = value("--whiten"),
             "--ground" => {
                 cfg.ground = match args.next().as_deref() {
                     Some("l2") => Ground::L2,
@@ -83,7 +84,7 @@ pub fn parse_args() -> Config {
             }
             other => panic!(
                 "unknown argument {other} (use --quick, --iterations N, --seed S, --batch B, \
-                 --clip C, --cosine FINAL_LR, --ground l2|sql2|l1)"
+                 --clip C, --cosine FINAL_LR, --ground l2|sql2|l1, --whiten K)"
             ),
         }
     }
