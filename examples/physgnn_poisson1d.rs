@@ -14,8 +14,9 @@
 //! under the L2 ground cost, whose gradient flows through the plan, the adjoint tridiagonal solve
 //! and the network. By default the L2 cost is taken in whitened coordinates: the observed data's
 //! first six principal axes, each scaled to unit variance ([`Whitening`]), so that the
-//! low-variance directions that carry μ count as much as the dominant one. The WGAN baseline has the same generator and a 3×20 tanh critic on `u`,
-//! RMSProp 1e-4, weight clipping ±0.01 and 5 critic steps per generator step.
+//! low-variance directions that carry μ count as much as the dominant one. The WGAN baseline
+//! has the same generator and a 3×20 tanh critic on `u`, RMSProp 1e-4, weight clipping ±0.01
+//! and 5 critic steps per generator step.
 //!
 //! Reported: the exact W₁ (network simplex, L2 ground cost in the `(μ, σ)` plane) between
 //! 5,000 learned and 5,000 fresh true samples for each method, the learned means and standard
@@ -30,9 +31,10 @@
 //! `--whiten K` (K principal axes; 0 compares raw solution vectors) override. The defaults
 //! depart from the paper's batch 32, constant rate and raw L2 cost: batch 128, cosine decay to
 //! 1e-5 and the whitened cost on 6 axes (`docs/results.md`; the paper's setting is
-//! `--batch 32 --cosine 1e-3 --whiten 0`). The test
-//! suite runs a reduced configuration (`tests/papers/poisson1d.rs`). `--time-iteration [ITERS [REPS]]` prints the
-//! time per training iteration as a JSON line (for `benches/peers/physgnn_peers.py`).
+//! `--batch 32 --cosine 1e-3 --whiten 0`). The test suite runs a reduced configuration
+//! (`tests/papers/poisson1d.rs`). `--time-iteration [ITERS [REPS]]` prints the time per
+//! training iteration (the paper's setting: batch 32, raw cost) as a JSON line (for
+//! `benches/peers/physgnn_peers.py`).
 
 use physgrad::nn::{Mlp, MlpConfig, Module, ParamStore, Progress};
 use physgrad::optim::{clip_grad_norm, Adam, AdamConfig, Optimizer, Schedule};
