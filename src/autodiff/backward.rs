@@ -344,7 +344,7 @@ fn accumulate_tensor(slot: &mut Option<Tensor>, mut g: Tensor) {
     } else if let Some(b) = g.unique_data_mut() {
         // Floating-point addition commutes: the same bits as accumulating into `acc`.
         for (b, a) in b.iter_mut().zip(acc.data()) {
-            *b = a + *b;
+            *b += a;
         }
         *acc = g;
     } else {
