@@ -44,6 +44,7 @@ use physgrad::ot::{
 };
 use physgrad::physics::poisson::poisson_1d;
 use physgrad::report::Output;
+use physgrad::tensor::kernels;
 use physgrad::{Result, Tape, Tensor, Var};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -242,23 +243,12 @@ pub fn w1(x: &[[f64; 2]], y: &[[f64; 2]]) -> Result<f64> {
     .cost)
 }
 
-/// Rows `idx` of a `[M, N]` tensor.
-fn rows(data: &Tensor, idx: &[usize]) -> Tensor {
-    let n = data.shape()[1];
-    let d = data.data();
-    let v = idx
-        .iter()
-        .flat_map(|&i| d[i * n..(i + 1) * n].iter().copied())
-        .collect();
-    Tensor::from_vec(v, &[idx.len(), n])
-}
-
-/// A batch of observed solutions, drawn with replacement.
+/// A batch of observed solutions (rows of `data [M, N]`), drawn with replacement.
 fn observed_batch(data: &Tensor, b: usize, rng: &mut ChaCha8Rng) -> Tensor {
     let idx: Vec<usize> = (0..b)
         .map(|_| rng.random_range(0..data.shape()[0]))
         .collect();
-    rows(data, &idx)
+    kernels::gather(data, 0, &idx)
 }
 
 /// One method's training record and final samples.

@@ -12,7 +12,7 @@
 
 use super::op::VjpArgs;
 use super::tape::{RecordingGuard, Tape, Var};
-use crate::tensor::Tensor;
+use crate::tensor::{kernels, Tensor};
 use smallvec::SmallVec;
 use std::rc::Rc;
 
@@ -329,14 +329,26 @@ fn check_seeds(outputs: &[Var<'_>], seeds: Option<Vec<Vec<usize>>>) {
     }
 }
 
-fn accumulate_tensor(slot: &mut Option<Tensor>, g: Tensor) {
-    match slot {
-        None => *slot = Some(g),
-        Some(acc) => {
-            for (a, b) in acc.data_mut().iter_mut().zip(g.data()) {
-                *a += b;
-            }
+/// `slot += g`, in place in whichever operand is not shared with another handle (a VJP often
+/// passes its upstream gradient on unchanged, so the stored one may also be a tape value);
+/// a new buffer when both are.
+fn accumulate_tensor(slot: &mut Option<Tensor>, mut g: Tensor) {
+    let Some(acc) = slot else {
+        *slot = Some(g);
+        return;
+    };
+    if let Some(a) = acc.unique_data_mut() {
+        for (a, b) in a.iter_mut().zip(g.data()) {
+            *a += b;
         }
+    } else if let Some(b) = g.unique_data_mut() {
+        // Floating-point addition commutes: the same bits as accumulating into `acc`.
+        for (b, a) in b.iter_mut().zip(acc.data()) {
+            *b += a;
+        }
+        *acc = g;
+    } else {
+        *acc = kernels::binary("accumulate", acc, &g, |a, b| a + b);
     }
 }
 

@@ -136,6 +136,14 @@ impl Tape {
     /// If an input belongs to another tape.
     #[track_caller]
     pub fn apply<'t>(&'t self, op: impl Op, inputs: &[Var<'t>]) -> Result<Var<'t>> {
+        self.check_inputs(&op, inputs);
+        let (value, requires_grad) = self.run_forward(&op, inputs)?;
+        Ok(self.push_result(op, inputs, value, requires_grad))
+    }
+
+    /// Panics (at the caller's line) if an input lives on another tape.
+    #[track_caller]
+    fn check_inputs(&self, op: &dyn Op, inputs: &[Var<'_>]) {
         for v in inputs {
             assert!(
                 std::ptr::eq(v.tape, self),
@@ -144,30 +152,43 @@ impl Tape {
                 v.id
             );
         }
-        // The forward sees the input values in place: it receives only tensors, so it cannot
-        // touch this tape while the borrow is held.
-        let (value, requires_grad) = {
-            let nodes = self.nodes.borrow();
-            let refs: SmallVec<[&Tensor; 3]> = inputs.iter().map(|v| &nodes[v.id].value).collect();
-            let value = op.forward(&refs)?;
-            let requires_grad =
-                self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
-            (value, requires_grad)
-        };
-        let parents: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.id).collect();
+    }
+
+    /// The op's output and whether it requires grad. The forward sees the input values in
+    /// place: it receives only tensors, so it cannot touch this tape while the borrow is held.
+    fn run_forward(&self, op: &dyn Op, inputs: &[Var<'_>]) -> Result<(Tensor, bool)> {
+        let nodes = self.nodes.borrow();
+        let refs: SmallVec<[&Tensor; 3]> = inputs.iter().map(|v| &nodes[v.id].value).collect();
+        let value = op.forward(&refs)?;
+        let requires_grad =
+            self.recording.get() && inputs.iter().any(|v| nodes[v.id].requires_grad);
+        Ok((value, requires_grad))
+    }
+
+    /// Appends the node for `op`'s output; the op is kept only if gradients can flow through it.
+    fn push_result<'t>(
+        &'t self,
+        op: impl Op,
+        inputs: &[Var<'t>],
+        value: Tensor,
+        requires_grad: bool,
+    ) -> Var<'t> {
         if requires_grad {
-            Ok(self.push(value, Some(Rc::new(op)), parents, true))
+            let parents: SmallVec<[usize; 2]> = inputs.iter().map(|v| v.id).collect();
+            self.push(value, Some(Rc::new(op)), parents, true)
         } else {
-            Ok(self.push(value, None, SmallVec::new(), false))
+            self.push(value, None, SmallVec::new(), false)
         }
     }
 
     /// Records a built-in op, whose forward cannot fail on data.
     #[track_caller]
     pub(crate) fn record<'t>(&'t self, op: impl Op, inputs: &[Var<'t>]) -> Var<'t> {
-        let name = op.name().to_string();
-        self.apply(op, inputs)
-            .unwrap_or_else(|e| panic!("built-in op {name} failed: {e}"))
+        self.check_inputs(&op, inputs);
+        let (value, requires_grad) = self
+            .run_forward(&op, inputs)
+            .unwrap_or_else(|e| panic!("built-in op {} failed: {e}", op.name()));
+        self.push_result(op, inputs, value, requires_grad)
     }
 
     fn push(

@@ -16,7 +16,7 @@
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::{Error, Result};
-use crate::tensor::Tensor;
+use crate::tensor::{pool, Tensor};
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -255,7 +255,8 @@ impl<S: System> Op for SolveOp<S> {
             values.shape(),
             rhs.shape(),
         );
-        let mut out = rhs.data().to_vec();
+        let mut out = pool::with_capacity(rhs.len());
+        out.extend_from_slice(rhs.data());
         let stored = self.factors();
         if let Some(factors) = stored {
             // Inside a VJP: reuse the forward's factorisation, no checks.

@@ -19,19 +19,41 @@ pub(crate) struct TridiagonalSystem {
     grad: GradIndex,
 }
 
-/// `P A = L U` of one tridiagonal matrix.
+/// `P A = L U` of one tridiagonal matrix of size `n`.
+///
+/// The bands live back to back in one buffer (one allocation per matrix, not six), each band
+/// at a multiple of `n` and zero-padded to length `n`: the multipliers of `L`, the diagonal and
+/// the two superdiagonals of `U`, and the reciprocal pivots.
 pub(crate) struct TridiagonalFactor {
-    /// Multipliers of `L`.
-    dl: Vec<f64>,
-    /// Diagonal and the two superdiagonals of `U`.
-    d: Vec<f64>,
-    du: Vec<f64>,
-    du2: Vec<f64>,
-    /// `1 / d`, so the substitutions multiply instead of divide (a division's latency sits on
-    /// the loop-carried dependency chain of a substitution).
-    dinv: Vec<f64>,
-    /// Whether rows `i` and `i + 1` were swapped at step `i`.
+    n: usize,
+    bands: Vec<f64>,
+    /// Whether rows `i` and `i + 1` were swapped at step `i`; empty when no row was swapped
+    /// (the common case of a diagonally dominant matrix), which lets the substitutions skip
+    /// the test.
     swapped: Vec<bool>,
+}
+
+/// Offsets (in units of `n`) of the bands in [`TridiagonalFactor::bands`].
+const DL: usize = 0;
+const D: usize = 1;
+const DU: usize = 2;
+const DU2: usize = 3;
+/// `1 / d`, so the substitutions multiply instead of divide (a division's latency sits on the
+/// loop-carried dependency chain of a substitution).
+const DINV: usize = 4;
+const BANDS: usize = 5;
+
+impl TridiagonalFactor {
+    /// Band `k` (one of [`DL`], [`D`], [`DU`], [`DU2`], [`DINV`]), `n` long.
+    #[inline(always)]
+    fn band(&self, k: usize) -> &[f64] {
+        &self.bands[k * self.n..(k + 1) * self.n]
+    }
+
+    /// Whether any row interchange took place.
+    fn pivoted(&self) -> bool {
+        !self.swapped.is_empty()
+    }
 }
 
 impl TridiagonalSystem {
@@ -74,21 +96,28 @@ fn factor(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
 /// The bands copied into factor storage, before any elimination step.
 fn unfactored(lower: &[f64], diag: &[f64], upper: &[f64]) -> TridiagonalFactor {
     let n = diag.len();
+    // Written once, band by band (no zeroing pass first).
+    let mut bands = Vec::with_capacity(BANDS * n);
+    for band in [lower, diag, upper] {
+        bands.extend_from_slice(band);
+        bands.resize(bands.len() + n - band.len(), 0.0);
+    }
+    bands.resize(BANDS * n, 0.0);
     TridiagonalFactor {
-        dl: lower.to_vec(),
-        d: diag.to_vec(),
-        du: upper.to_vec(),
-        du2: vec![0.0; n.saturating_sub(2)],
-        dinv: Vec::new(),
-        swapped: vec![false; n.saturating_sub(1)],
+        n,
+        bands,
+        swapped: Vec::new(),
     }
 }
 
 /// Elimination step `i`: pivots between rows `i` and `i + 1`, then removes `A[i+1, i]`.
 #[inline(always)]
 fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
-    let n = fa.d.len();
-    let (dl, d, du) = (&mut fa.dl, &mut fa.d, &mut fa.du);
+    let n = fa.n;
+    let (dl, rest) = fa.bands.split_at_mut(n);
+    let (d, rest) = rest.split_at_mut(n);
+    let (du, rest) = rest.split_at_mut(n);
+    let du2 = &mut rest[..n];
     if d[i].abs() >= dl[i].abs() {
         // No interchange: eliminate A[i+1, i] with row i.
         let f = if d[i] != 0.0 { dl[i] / d[i] } else { 0.0 };
@@ -96,6 +125,9 @@ fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
         d[i + 1] -= f * du[i];
     } else {
         // Swap rows i and i+1, then eliminate.
+        if fa.swapped.is_empty() {
+            fa.swapped = vec![false; n - 1];
+        }
         fa.swapped[i] = true;
         let f = d[i] / dl[i];
         d[i] = dl[i];
@@ -104,7 +136,7 @@ fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
         du[i] = d[i + 1];
         d[i + 1] = t - f * d[i + 1];
         if i + 2 < n {
-            fa.du2[i] = du[i + 1];
+            du2[i] = du[i + 1];
             du[i + 1] *= -f;
         }
     }
@@ -112,7 +144,11 @@ fn eliminate(fa: &mut TridiagonalFactor, i: usize) {
 
 /// Stores the reciprocal pivots once elimination is complete.
 fn finish(mut f: TridiagonalFactor) -> TridiagonalFactor {
-    f.dinv = f.d.iter().map(|&v| 1.0 / v).collect();
+    let n = f.n;
+    let (front, dinv) = f.bands.split_at_mut(DINV * n);
+    for (r, &v) in dinv.iter_mut().zip(&front[D * n..(D + 1) * n]) {
+        *r = 1.0 / v;
+    }
     f
 }
 
@@ -132,31 +168,56 @@ const LANES: usize = 4;
 /// Forward and back substitution of `L` independent systems in lock step. Each system's
 /// substitution is a chain where every step waits for the previous one, so interleaving
 /// `L = LANES` chains lets the processor overlap them (≈ 3× the throughput of one at a time for
-/// n = 100); `L = 1` is the plain solve.
+/// n = 100); `L = 1` is the plain solve. Groups in which no row was swapped take a path without
+/// the interchange test.
 #[inline(always)]
-fn solve_group<const L: usize>(fs: [&TridiagonalFactor; L], mut bs: [&mut [f64]; L]) {
-    let n = bs.first().map_or(0, |b| b.len());
+fn solve_group<const L: usize>(fs: [&TridiagonalFactor; L], bs: [&mut [f64]; L]) {
+    if fs.iter().any(|f| f.pivoted()) {
+        solve_group_with::<L, true>(fs, bs);
+    } else {
+        solve_group_with::<L, false>(fs, bs);
+    }
+}
+
+/// [`solve_group`]; `PIVOTED = false` promises that no factor swapped a row.
+#[inline(always)]
+fn solve_group_with<const L: usize, const PIVOTED: bool>(
+    fs: [&TridiagonalFactor; L],
+    bs: [&mut [f64]; L],
+) {
+    let n = fs.first().map_or(0, |f| f.n);
+    let bs = bs.map(|b| &mut b[..n]);
+    let [dl, du, du2, dinv] = [DL, DU, DU2, DINV].map(|k| fs.map(|f| f.band(k)));
     for i in 0..n.saturating_sub(1) {
-        for (f, b) in fs.iter().zip(bs.iter_mut()) {
-            if f.swapped[i] {
+        for l in 0..L {
+            let b = &mut *bs[l];
+            if PIVOTED && fs[l].pivoted() && fs[l].swapped[i] {
                 let t = b[i];
                 b[i] = b[i + 1];
-                b[i + 1] = t - f.dl[i] * b[i];
+                b[i + 1] = t - dl[l][i] * b[i];
             } else {
-                b[i + 1] -= f.dl[i] * b[i];
+                b[i + 1] -= dl[l][i] * b[i];
             }
         }
     }
-    for i in (0..n).rev() {
-        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+    // Back substitution; the last two rows have fewer terms.
+    for i in (n.saturating_sub(2)..n).rev() {
+        for l in 0..L {
+            let b = &mut *bs[l];
             let mut s = b[i];
             if i + 1 < n {
-                s -= f.du[i] * b[i + 1];
+                s -= du[l][i] * b[i + 1];
             }
-            if i + 2 < n {
-                s -= f.du2[i] * b[i + 2];
-            }
-            b[i] = s * f.dinv[i];
+            b[i] = s * dinv[l][i];
+        }
+    }
+    for i in (0..n.saturating_sub(2)).rev() {
+        for l in 0..L {
+            let b = &mut *bs[l];
+            let mut s = b[i];
+            s -= du[l][i] * b[i + 1];
+            s -= du2[l][i] * b[i + 2];
+            b[i] = s * dinv[l][i];
         }
     }
 }
@@ -164,28 +225,52 @@ fn solve_group<const L: usize>(fs: [&TridiagonalFactor; L], mut bs: [&mut [f64];
 /// `Aᵀ x = b` for `L` systems in lock step (see [`solve_group`]): `Uᵀ y = b`, then the
 /// `Lᵀ Pᵀ`-side back substitution.
 #[inline(always)]
-fn solve_transpose_group<const L: usize>(fs: [&TridiagonalFactor; L], mut bs: [&mut [f64]; L]) {
-    let n = bs.first().map_or(0, |b| b.len());
-    for i in 0..n {
-        for (f, b) in fs.iter().zip(bs.iter_mut()) {
+fn solve_transpose_group<const L: usize>(fs: [&TridiagonalFactor; L], bs: [&mut [f64]; L]) {
+    if fs.iter().any(|f| f.pivoted()) {
+        solve_transpose_group_with::<L, true>(fs, bs);
+    } else {
+        solve_transpose_group_with::<L, false>(fs, bs);
+    }
+}
+
+/// [`solve_transpose_group`]; `PIVOTED = false` promises that no factor swapped a row.
+#[inline(always)]
+fn solve_transpose_group_with<const L: usize, const PIVOTED: bool>(
+    fs: [&TridiagonalFactor; L],
+    bs: [&mut [f64]; L],
+) {
+    let n = fs.first().map_or(0, |f| f.n);
+    let bs = bs.map(|b| &mut b[..n]);
+    let [dl, du, du2, dinv] = [DL, DU, DU2, DINV].map(|k| fs.map(|f| f.band(k)));
+    // The first two rows have fewer terms.
+    for i in 0..n.min(2) {
+        for l in 0..L {
+            let b = &mut *bs[l];
             let mut s = b[i];
             if i >= 1 {
-                s -= f.du[i - 1] * b[i - 1];
+                s -= du[l][i - 1] * b[i - 1];
             }
-            if i >= 2 {
-                s -= f.du2[i - 2] * b[i - 2];
-            }
-            b[i] = s * f.dinv[i];
+            b[i] = s * dinv[l][i];
+        }
+    }
+    for i in 2..n {
+        for l in 0..L {
+            let b = &mut *bs[l];
+            let mut s = b[i];
+            s -= du[l][i - 1] * b[i - 1];
+            s -= du2[l][i - 2] * b[i - 2];
+            b[i] = s * dinv[l][i];
         }
     }
     for i in (0..n.saturating_sub(1)).rev() {
-        for (f, b) in fs.iter().zip(bs.iter_mut()) {
-            if f.swapped[i] {
+        for l in 0..L {
+            let b = &mut *bs[l];
+            if PIVOTED && fs[l].pivoted() && fs[l].swapped[i] {
                 let t = b[i + 1];
-                b[i + 1] = b[i] - f.dl[i] * t;
+                b[i + 1] = b[i] - dl[l][i] * t;
                 b[i] = t;
             } else {
-                b[i] -= f.dl[i] * b[i + 1];
+                b[i] -= dl[l][i] * b[i + 1];
             }
         }
     }
@@ -201,10 +286,27 @@ impl TridiagonalSystem {
 
     /// `f`, or `Singular` when a pivot is negligible against the largest of `values`.
     fn checked(&self, values: &[f64], f: TridiagonalFactor) -> Result<TridiagonalFactor> {
-        let scale = values.iter().fold(0.0f64, |a, v| a.max(v.abs()));
-        check_pivots(OP, f.d.iter().copied(), scale, self.n)?;
+        let scale = max_abs(values);
+        check_pivots(OP, f.band(D).iter().copied(), scale, self.n)?;
         Ok(f)
     }
+}
+
+/// `max |vᵢ|` (0 for no values) in four independent lanes; the values are finite (checked by the
+/// solve op), so the order of the comparisons does not change the result.
+fn max_abs(values: &[f64]) -> f64 {
+    let chunks = values.chunks_exact(4);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0.0f64, |a, v| a.max(v.abs()));
+    let mut lanes = [0.0f64; 4];
+    for c in chunks {
+        for (m, v) in lanes.iter_mut().zip(c) {
+            *m = m.max(v.abs());
+        }
+    }
+    lanes.iter().fold(tail, |a, &m| a.max(m))
 }
 
 impl System for TridiagonalSystem {

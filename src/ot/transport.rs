@@ -49,7 +49,7 @@ impl Transport {
     /// The plan as a dense `n×m` tensor.
     pub fn dense_plan(&self) -> Tensor {
         let (n, m) = (self.n(), self.m());
-        let mut p = vec![0.0; n * m];
+        let mut p = crate::tensor::pool::filled(n * m, 0.0);
         for e in &self.plan {
             p[e.i * m + e.j] += e.mass;
         }

@@ -138,6 +138,12 @@ impl Tensor {
         Arc::make_mut(&mut self.data).0.as_mut_slice()
     }
 
+    /// Mutable access to the elements if no other handle shares the storage (no copy), else
+    /// `None`.
+    pub fn unique_data_mut(&mut self) -> Option<&mut [f64]> {
+        Arc::get_mut(&mut self.data).map(|b| b.0.as_mut_slice())
+    }
+
     /// The elements as an owned vector (no copy if this is the only handle).
     pub fn into_vec(self) -> Vec<f64> {
         match Arc::try_unwrap(self.data) {

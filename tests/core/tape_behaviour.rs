@@ -235,3 +235,23 @@ fn panics_point_at_the_callers_line() {
     assert_eq!(at, line);
     assert_eq!(tape.len(), 2, "a panicking op records nothing");
 }
+
+/// Fan-out makes the backward sweep add gradients whose buffers are shared (an `add` passes its
+/// upstream gradient on unchanged, to both operands) or not: the sums are exact here, and no
+/// value on the tape changes.
+#[test]
+fn accumulated_gradients_are_right_and_leave_tape_values_alone() {
+    let tape = Tape::new();
+    let x = tape.var(Tensor::from_vec(vec![1.0, 2.0, 3.0], &[3]));
+    let y = x * 2.0;
+    let z = y + y + y * y + x; // ∂z/∂y = 2 + 2y, ∂z/∂x = 2·(2 + 2y) + 1
+    let (yv, zv) = (y.value(), z.value());
+    let g = z.backward();
+    assert_eq!(g.wrt(x).data(), &[13.0, 21.0, 29.0]);
+    assert_eq!(
+        g.wrt(x).data(),
+        &[13.0, 21.0, 29.0],
+        "a second read is unchanged"
+    );
+    assert_eq!((y.value(), z.value()), (yv, zv));
+}

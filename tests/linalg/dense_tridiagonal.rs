@@ -211,3 +211,74 @@ fn tridiagonal_gradients_first_and_second_order() {
         )
     });
 }
+
+/// Batches whose systems of four (the lock-step groups of the batched substitution) are all
+/// diagonally dominant (no row swapped: the path without interchange tests), mixed, or all
+/// swapping rows at every step, with a remainder system: each solution satisfies its system.
+#[test]
+fn tridiagonal_batches_mixing_swapped_and_unswapped_systems() {
+    let (batch, n) = (9, 7);
+    let mut r = rng(21);
+    for pattern in 0..3 {
+        // System e swaps rows (subdiagonal larger than the diagonal) for pattern 2, for odd e
+        // in pattern 1, never in pattern 0.
+        let swaps = |e: usize| pattern == 2 || (pattern == 1 && e % 2 == 1);
+        let (mut lo, mut di, mut up) = (vec![], vec![], vec![]);
+        for e in 0..batch {
+            for _ in 0..n - 1 {
+                let l: f64 = r.random_range(-1.0..1.0);
+                if swaps(e) {
+                    let l = l.signum() * (1.5 + l.abs());
+                    lo.push(l);
+                    up.push(-r.random_range(0.05..0.5) * l.signum());
+                } else {
+                    lo.push(l);
+                    up.push(r.random_range(-1.0..1.0));
+                }
+            }
+            for _ in 0..n {
+                di.push(if swaps(e) {
+                    r.random_range(0.5..1.0)
+                } else {
+                    r.random_range(3.0..4.0)
+                });
+            }
+        }
+        let b = Tensor::randn(&[batch, n], r.random());
+        let tape = Tape::new();
+        let c = |v: &[f64], m: usize| tape.constant(Tensor::from_vec(v.to_vec(), &[batch, m]));
+        for transpose in [false, true] {
+            let (l, d, u, rhs) = (
+                c(&lo, n - 1),
+                c(&di, n),
+                c(&up, n - 1),
+                tape.constant(b.clone()),
+            );
+            let x = if transpose {
+                tridiagonal_solve_transpose(l, d, u, rhs)
+            } else {
+                tridiagonal_solve(l, d, u, rhs)
+            }
+            .unwrap()
+            .value();
+            for e in 0..batch {
+                let mut a = vec![0.0; n * n];
+                for i in 0..n {
+                    a[i * n + i] = di[e * n + i];
+                    if i + 1 < n {
+                        a[(i + 1) * n + i] = lo[e * (n - 1) + i];
+                        a[i * n + i + 1] = up[e * (n - 1) + i];
+                    }
+                }
+                let xe = &x.data()[e * n..(e + 1) * n];
+                let ax = dense_matvec(&a, xe, n, transpose);
+                for (i, (p, q)) in ax.iter().zip(&b.data()[e * n..(e + 1) * n]).enumerate() {
+                    assert!(
+                        (p - q).abs() <= 1e-12 * (1.0 + q.abs()),
+                        "pattern {pattern}, transpose {transpose}, system {e}, row {i}: {p} vs {q}"
+                    );
+                }
+            }
+        }
+    }
+}
