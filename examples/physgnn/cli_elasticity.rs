@@ -54,6 +54,7 @@ pub fn parse_args() -> (Config, Sweep) {
             "--quick" => quick = true,
             "--iterations" => cfg.iterations = num(args.next(), "--iterations"),
             "--seeds" => sweep.seeds = num(args.next(), "--seeds"),
+            "--whiten" => cfg.whiten = num(args.next(), "--whiten"),
             "--out" => sweep.out = args.next().expect("--out needs a folder"),
             "--laws" => sweep.laws = parse_laws(&args.next().expect("--laws needs a value")),
             "--latents" => {
@@ -66,7 +67,7 @@ pub fn parse_args() -> (Config, Sweep) {
             }
             other => panic!(
                 "unknown argument {other} (use --quick, --iterations N, --seeds K, --laws abc, \
-                 --latents 20,40)"
+                 --latents 20,40, --whiten K)"
             ),
         }
     }

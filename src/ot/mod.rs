@@ -19,7 +19,8 @@
 //! * tape ops: [`pairwise_cost`] builds a differentiable cost matrix from two point clouds, and
 //!   [`wasserstein`] turns any cost matrix on the tape into the scalar `W`, whose VJP is the
 //!   plan held constant (so second derivatives come from the cost alone).
-//!   [`wasserstein_points`] composes the two.
+//!   [`wasserstein_points`] composes the two; [`Whitening`] maps points to a data set's
+//!   leading principal axes at unit variance, for a ground cost in which weak directions count.
 //!
 //! Every failure that depends on data is a typed [`Error`](crate::Error): negative, non-finite
 //! or empty weights, totals that do not agree ([`Error::InvalidInput`](crate::Error::InvalidInput)),
@@ -34,6 +35,7 @@ mod one_d;
 mod sinkhorn;
 mod transport;
 mod wasserstein;
+mod whitening;
 
 pub use cost::{pairwise_cost, pairwise_cost_tensor, Ground};
 pub use marginals::{balance_marginals, uniform_weights, MARGINAL_RTOL};
@@ -42,3 +44,4 @@ pub use one_d::{wasserstein_1d, Transport1d};
 pub use sinkhorn::{sinkhorn_log, EntropicTransport, SinkhornConfig};
 pub use transport::{verify_certificate, PlanEntry, Transport};
 pub use wasserstein::{wasserstein, wasserstein_points, Method, Weights};
+pub use whitening::Whitening;

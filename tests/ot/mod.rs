@@ -9,6 +9,7 @@ mod exact;
 mod gradients;
 mod properties;
 mod sinkhorn;
+mod whitening;
 
 use physgrad::ot::{
     network_simplex, pairwise_cost_tensor, Ground, NetworkSimplexConfig, Transport,

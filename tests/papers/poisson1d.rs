@@ -5,8 +5,7 @@
 mod example;
 
 use example::{
-    coefficient, moments, observe, solutions, train_physgnn, train_wgan, true_params, w1, Config,
-    Whitening, N,
+    coefficient, moments, observe, solutions, train_physgnn, train_wgan, true_params, w1, Config, N,
 };
 use physgrad::ot::{pairwise_cost, wasserstein, Ground, Method, Weights};
 use physgrad::testing::{check_grad, hr, GradCheck};
@@ -125,52 +124,4 @@ fn wgan_baseline_runs_and_keeps_the_critic_clipped() {
     // With weights in [−0.01, 0.01] the critic is tiny on solutions of size ~0.1.
     assert!(run.losses.iter().all(|l| l.abs() < 1e-3));
     assert_eq!(run.samples.len(), cfg.eval_samples);
-}
-
-/// The whitening of experiment 1's ground cost: on Gaussian data with known, distinct
-/// variances along rotated axes it recovers the variances, maps the data to zero mean and
-/// identity covariance, and refuses more axes than the data spread over.
-#[test]
-fn whitening_recovers_the_principal_axes() {
-    use rand::{Rng, SeedableRng};
-    let (m, n) = (4000, 5);
-    let sd = [3.0, 2.0, 1.0, 0.5, 0.0];
-    // An orthogonal basis: a Householder reflection of the unit vectors.
-    let v: Vec<f64> = (0..n).map(|i| 1.0 + i as f64).collect();
-    let vv: f64 = v.iter().map(|x| x * x).sum();
-    let q = |r: usize, c: usize| f64::from(u8::from(r == c)) - 2.0 * v[r] * v[c] / vv;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
-    let mut data = Vec::with_capacity(m * n);
-    for _ in 0..m {
-        let g: Vec<f64> = (0..n)
-            .map(|k| sd[k] * rng.sample::<f64, _>(rand_distr::StandardNormal))
-            .collect();
-        data.extend((0..n).map(|r| 1.5 + (0..n).map(|k| q(r, k) * g[k]).sum::<f64>()));
-    }
-    let data = Tensor::from_vec(data, &[m, n]);
-    let w = Whitening::fit(&data, 3).unwrap();
-    for (got, want) in w.variances.iter().zip(sd) {
-        assert!(
-            (got / (want * want) - 1.0).abs() < 0.1,
-            "{got} vs {}",
-            want * want
-        );
-    }
-    let y = w.apply_tensor(&data);
-    let y = y.data();
-    for a in 0..3 {
-        let mean = (0..m).map(|i| y[i * 3 + a]).sum::<f64>() / m as f64;
-        assert!(mean.abs() < 1e-12, "mean {mean}");
-        for b in 0..3 {
-            let c = (0..m).map(|i| y[i * 3 + a] * y[i * 3 + b]).sum::<f64>() / (m - 1) as f64;
-            let want = f64::from(u8::from(a == b));
-            assert!((c - want).abs() < 1e-9, "cov[{a}][{b}] = {c}");
-        }
-    }
-    // The fifth direction carries no spread (round-off only): five axes are refused.
-    assert!(matches!(
-        Whitening::fit(&data, 5),
-        Err(physgrad::Error::InvalidInput { .. })
-    ));
-    assert_eq!(Whitening::fit(&data, 4).unwrap().variances.len(), 4);
 }
