@@ -25,7 +25,7 @@ use crate::Tensor;
 /// let x = white.apply(tape.var(Tensor::randn(&[8, 4], 1)));
 /// let y = tape.constant(white.apply_tensor(&Tensor::randn(&[8, 4], 2)));
 /// let c = pairwise_cost(x, y, Ground::L2); // an 8 × 8 cost matrix between whitened points
-/// assert_eq!(c.shape(), &[8, 8]);
+/// assert_eq!(c.shape()[..], [8, 8]);
 /// ```
 #[derive(Clone, Debug)]
 pub struct Whitening {
