@@ -77,6 +77,7 @@ impl Default for Config {
                 lr: 1e-3,
                 seed: 0,
                 max_seconds: None,
+                trajectories: None,
             },
             nets: NetConfig::default(),
             loss: LossParams::default(),
@@ -121,7 +122,7 @@ pub fn sample_flow(
 ) -> Result<(Tensor, Vec<f64>)> {
     let (x0, lp0) = standard_normal(n, target.dim(), seed);
     let mut cfg = FlowConfig {
-        chunk: 4096,
+        chunk: 256,
         ..FlowConfig::default()
     };
     cfg.grid.steps = flow_steps;
@@ -206,7 +207,7 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
     })
 }
 
-fn parse_args() -> (Vec<String>, Vec<LossKind>, Config) {
+fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut cfg = Config::default();
     let (mut targets, mut losses) = (vec!["gmm".to_string()], vec![LossKind::Ode]);
@@ -217,6 +218,7 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config) {
         cfg.samples = 1000;
         cfg.sinkhorn = 500;
     }
+    let mut box_scale = 1.0;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || {
@@ -243,11 +245,38 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config) {
             "--sinkhorn" => cfg.sinkhorn = val().parse().expect("--sinkhorn N"),
             "--max-seconds" => cfg.max_seconds = Some(val().parse().expect("--max-seconds S")),
             "--seed" => cfg.train.seed = val().parse().expect("--seed S"),
+            "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
+            "--box" => box_scale = val().parse().expect("--box S"),
+            "--trajectories" => {
+                let f: f64 = val().parse().expect("--trajectories F");
+                assert!(
+                    (0.0..=1.0).contains(&f),
+                    "--trajectories takes the share of each batch in [0, 1], got {f}"
+                );
+                cfg.train
+                    .trajectories
+                    .get_or_insert_with(Default::default)
+                    .fraction = f;
+            }
+            "--traj-every" => {
+                let n: usize = val().parse().expect("--traj-every N");
+                cfg.train
+                    .trajectories
+                    .get_or_insert_with(Default::default)
+                    .every = n;
+            }
+            "--traj-particles" => {
+                let n: usize = val().parse().expect("--traj-particles P");
+                cfg.train
+                    .trajectories
+                    .get_or_insert_with(Default::default)
+                    .particles = n;
+            }
             "--quick" => {}
             other => panic!("unknown option {other}"),
         }
     }
-    (targets, losses, cfg)
+    (targets, losses, cfg, box_scale)
 }
 
 fn main() -> Result<()> {
@@ -255,11 +284,21 @@ fn main() -> Result<()> {
     if args.first().map(String::as_str) == Some("--time-step") {
         return timing::time_step(&args[1..]);
     }
-    let (targets, losses, cfg) = parse_args();
+    let (targets, losses, cfg, box_scale) = parse_args();
     let out = physgrad::report::Output::new("out/pinn_sampling")?;
     let mut results = vec![];
     for name in &targets {
-        let target = Arc::new(Target::by_name(name)?);
+        let mut target = Target::by_name(name)?;
+        if box_scale != 1.0 {
+            assert!(
+                box_scale > 0.0,
+                "--box takes a positive scale, got {box_scale}"
+            );
+            for b in &mut target.collocation {
+                *b = (b.0 * box_scale, b.1 * box_scale);
+            }
+        }
+        let target = Arc::new(target);
         for &kind in &losses {
             println!("== {} / {} ==", target.name, kind.name());
             let r = run(&target, kind, &cfg)?;

@@ -97,6 +97,12 @@ pub struct LossParams {
     /// σ̄² of SDE-diffusion. Default 10 (the reverse VP path starts from the target pushed
     /// through `e^{−σ̄²/2} ≈ 0.007` of contraction, close to N(0, I)).
     pub vp_beta: f64,
+    /// ODE loss only: weigh each point's residual by `1 / (1 + |log q − log p₀| / κ)` with
+    /// this κ (`None`: unweighted). The endpoints' log-ratio is the scale of `∂ₜv`; on the
+    /// Many-Well box it runs from ≈ 15 where the mass is to ≈ 1.3·10³ at the corners, so the
+    /// unweighted mean is decided where no sample goes. The weight does not move the solution
+    /// (a zero residual is zero under any weight), only which points the optimiser serves first.
+    pub relative: Option<f64>,
 }
 
 impl Default for LossParams {
@@ -104,6 +110,7 @@ impl Default for LossParams {
         LossParams {
             hjb_weight: 0.1,
             vp_beta: 10.0,
+            relative: None,
         }
     }
 }
@@ -132,6 +139,34 @@ impl Analytic {
         move |x: Var<'_>| {
             let (v, _, _) = tg.log_q_derivs(&x.value());
             x.tape().constant(v)
+        }
+    }
+
+    /// `rw`: the residual weight of [`LossParams::relative`] (all ones for `None`).
+    pub fn weight(
+        &self,
+        kappa: Option<f64>,
+    ) -> impl for<'t> Fn(Var<'t>) -> Var<'t> + Send + Sync + 'static {
+        let tg = self.target.clone();
+        move |x: Var<'_>| {
+            let xv = x.value();
+            let n = xv.shape()[0];
+            let Some(k) = kappa else {
+                return x.tape().constant(Tensor::full(&[n], 1.0));
+            };
+            let d = xv.shape()[1];
+            let lq = tg.log_q(&xv);
+            let c0 = prior_log_norm(d);
+            let w = xv
+                .data()
+                .chunks(d)
+                .zip(&lq)
+                .map(|(r, q)| {
+                    let lp0 = -0.5 * r.iter().map(|v| v * v).sum::<f64>() - c0;
+                    1.0 / (1.0 + (q - lp0).abs() / k)
+                })
+                .collect();
+            x.tape().constant(Tensor::from_vec(w, &[n]))
         }
     }
 
@@ -185,22 +220,23 @@ macro_rules! statement {
     ($d:tt, $kind:expr, $target:expr, $lp:expr) => {{
         let an = Analytic::new($target);
         let (lq, g0, l0) = (an.log_q(), an.grad0(), an.lap0());
+        let rw = an.weight($lp.relative);
         let c0 = prior_log_norm($d);
         let dd = $d as f64;
         let lp: LossParams = $lp;
         let beta = lp.vp_beta;
         let sigma = root2_identity($d);
-        let _ = (&lq, &g0, &l0, c0, dd, beta, &sigma);
+        let _ = (&lq, &g0, &l0, &rw, c0, dd, beta, &sigma);
         match $kind {
             LossKind::Ode => physgrad::pde! {
                 name: "pinn_ode";
                 coords { x in R^$d, t in [0.0, 1.0] }
                 params { logz given }
                 fields { w: scalar, mu: vector($d) }
-                functions { lq, g0 }
+                functions { lq, g0, rw }
                 residual continuity:
-                    lq(x) - logz + 0.5 * dot(x, x) + { c0 } + (1.0 - 2.0 * t) * w + t * (1.0 - t) * d(w, t)
-                    = -div(mu, x) - dot(g0(x, t) + t * (1.0 - t) * grad(w, x), mu);
+                    rw(x) * (lq(x) - logz + 0.5 * dot(x, x) + { c0 } + (1.0 - 2.0 * t) * w + t * (1.0 - t) * d(w, t))
+                    = -rw(x) * (div(mu, x) + dot(g0(x, t) + t * (1.0 - t) * grad(w, x), mu));
             },
             LossKind::Sde => physgrad::pde! {
                 name: "pinn_sde";

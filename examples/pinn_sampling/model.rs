@@ -118,6 +118,27 @@ impl Nets {
         pb.loss_neural(tape, p, &fields, &given, pts)
     }
 
+    /// The sampling velocity alone (no divergence): the drift network's forward pass for ODE
+    /// and anneal, [`Nets::velocity`]'s first part otherwise. Used to move the collocation
+    /// particles of [`Trajectories`].
+    pub fn drift<'t>(
+        &self,
+        kind: LossKind,
+        target: &Target,
+        lp: &LossParams,
+        p: &Bound<'t>,
+        x: Var<'t>,
+        t: f64,
+    ) -> Var<'t> {
+        match (kind, &self.mu) {
+            (LossKind::Ode | LossKind::Anneal, Some(mu)) => {
+                let tc = x.tape().constant(Tensor::full(&[x.shape()[0], 1], t));
+                mu.forward_xt(p, x, tc)
+            }
+            _ => self.velocity(kind, target, lp, p, x, t).0,
+        }
+    }
+
     /// The sampling velocity `u` `[B, d]` and `div u` `[B]` at `x`, time `t`:
     /// ODE/anneal `μ`; SDE `μ − ∇v`; SDE-diffusion `½σ̄²(∇v + x)`; OT `∇Φ`; SB `∇Φ − ∇v`
     /// (probability-flow drifts `μ − ½σσᵀ∇v`).
@@ -200,6 +221,109 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Hard cap on training wall-clock seconds: stop after the step that crosses it.
     pub max_seconds: Option<f64>,
+    /// Collocation along the learned flow (`None`: the box only).
+    pub trajectories: Option<Trajectories>,
+}
+
+/// Collocation along the current flow: every `every` steps, `particles` prior samples are moved
+/// by the learned sampling velocity (detached, Heun's method with `steps` steps) and their
+/// states kept; a `fraction` of each batch is then drawn at uniform times on those paths (linear
+/// interpolation between stored states), the rest uniformly on the box.
+///
+/// Why it matters: if the residual vanishes along the flow's own trajectories, `v − log p_flow`
+/// is constant along each of them and zero at `t = 0`, so at `t = 1` the flow's density is
+/// `q/z` wherever it puts mass — importance weights all equal. Box points far from the mass
+/// (where `log q` reaches −10³ on Many-Well) carry most of the squared residual but none of the
+/// samples; the box part keeps every mode in view and pins `log z`.
+#[derive(Clone, Copy, Debug)]
+pub struct Trajectories {
+    /// Share of each batch taken along trajectories, in `[0, 1]`.
+    pub fraction: f64,
+    /// Particles per refresh.
+    pub particles: usize,
+    /// Heun steps per refresh.
+    pub steps: usize,
+    /// Training steps between refreshes.
+    pub every: usize,
+}
+
+impl Default for Trajectories {
+    fn default() -> Self {
+        Trajectories {
+            fraction: 0.5,
+            particles: 1024,
+            steps: 20,
+            every: 100,
+        }
+    }
+}
+
+/// The stored states of one refresh of [`Trajectories`]: `states[k]` `[P, d]` at `t = k / K`.
+pub struct Paths {
+    /// The particles' states at the `K + 1` grid times.
+    pub states: Vec<Tensor>,
+}
+
+impl Paths {
+    /// Moves `cfg.particles` prior samples (seeded) through the current flow of `nets` with the
+    /// weights of `store`.
+    pub fn integrate(
+        nets: &Nets,
+        kind: LossKind,
+        target: &Target,
+        lp: &LossParams,
+        store: &ParamStore,
+        cfg: &Trajectories,
+        seed: u64,
+    ) -> Paths {
+        let d = target.dim();
+        let k = cfg.steps.max(1);
+        let h = 1.0 / k as f64;
+        let mut x = Tensor::randn(&[cfg.particles.max(1), d], seed);
+        let mut states = vec![x.clone()];
+        let speed = |x: &Tensor, t: f64| {
+            let tape = physgrad::Tape::new();
+            let p = store.bind(&tape);
+            nets.drift(kind, target, lp, &p, tape.constant(x.clone()), t)
+                .value()
+        };
+        for i in 0..k {
+            let t = i as f64 * h;
+            let u0 = speed(&x, t);
+            let mut x1 = x.clone();
+            x1.data_mut()
+                .iter_mut()
+                .zip(u0.data())
+                .for_each(|(a, u)| *a += h * u);
+            let u1 = speed(&x1, t + h);
+            x.data_mut()
+                .iter_mut()
+                .zip(u0.data().iter().zip(u1.data()))
+                .for_each(|(a, (u, v))| *a += 0.5 * h * (u + v));
+            states.push(x.clone());
+        }
+        Paths { states }
+    }
+
+    /// `n` rows `[x, t]` (flattened) at uniform times on uniformly chosen paths.
+    pub fn draw(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<f64> {
+        let k = self.states.len() - 1;
+        let (p, d) = (self.states[0].shape()[0], self.states[0].shape()[1]);
+        let mut rows = Vec::with_capacity(n * (d + 1));
+        for _ in 0..n {
+            let i = rng.random_range(0..p);
+            let t: f64 = rng.random_range(0.0..=1.0);
+            let s = (t * k as f64).min(k as f64 - 1e-12);
+            let (j, f) = (s.floor() as usize, s - s.floor());
+            let (a, b) = (
+                &self.states[j].data()[i * d..(i + 1) * d],
+                &self.states[j + 1].data()[i * d..(i + 1) * d],
+            );
+            rows.extend(a.iter().zip(b).map(|(a, b)| (1.0 - f) * a + f * b));
+            rows.push(t);
+        }
+        rows
+    }
 }
 
 /// One training run; returns the per-step losses.
@@ -257,6 +381,8 @@ pub fn train(
     };
     let mut losses = Vec::with_capacity(cfg.steps);
     let start = std::time::Instant::now();
+    let mut paths: Option<Paths> = None;
+    let d = target.dim();
     for step in 0..cfg.steps {
         if cfg
             .max_seconds
@@ -265,7 +391,25 @@ pub fn train(
             break;
         }
         opt.set_lr(schedule.lr(cfg.lr, step));
-        let pts = pb.sample(cfg.batch, 0, cfg.seed.wrapping_mul(1_000_003) + step as u64);
+        let seed = cfg.seed.wrapping_mul(1_000_003) + step as u64;
+        let mut pts = pb.sample(cfg.batch, 0, seed);
+        if let Some(tr) = cfg.trajectories.filter(|tr| tr.fraction > 0.0) {
+            if step % tr.every.max(1) == 0 {
+                paths = Some(Paths::integrate(
+                    &nets,
+                    kind,
+                    target,
+                    &lp,
+                    &store,
+                    &tr,
+                    seed ^ 0x9e37,
+                ));
+            }
+            let n = ((tr.fraction.min(1.0) * cfg.batch as f64).round() as usize).min(cfg.batch);
+            let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
+            let rows = paths.as_ref().expect("paths").draw(n, &mut rng);
+            pts.interior.data_mut()[..n * (d + 1)].copy_from_slice(&rows);
+        }
         let total = train_step(&pb, &nets, &mut store, &mut opt, &pts, target.dim())?;
         losses.push(total);
         on_step(step, total);

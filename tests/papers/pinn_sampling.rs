@@ -7,7 +7,7 @@
 mod example;
 
 use example::losses::{prior_log_norm, LossKind, LossParams};
-use example::model::{NetConfig, Nets, TrainConfig};
+use example::model::{NetConfig, Nets, Paths, TrainConfig, Trajectories};
 use example::{run, Config};
 use physgrad::nn::ParamStore;
 use physgrad::sampling::Target;
@@ -67,6 +67,95 @@ fn statements_vanish_on_the_stationary_gaussian() {
     }
 }
 
+/// The residual weight of `--relative κ` leaves the exact solution exact and scales the
+/// residual by `1 / (1 + |log q − log p₀| / κ)`; on the stationary Gaussian the log-ratio is
+/// the constant `log 2π`, so the wrong-`log z` loss is `(log Z · weight)²`.
+#[test]
+fn relative_weight_keeps_the_solution_and_scales_the_residual() {
+    let target = Arc::new(Target::many_well(2, 0, 1.0));
+    let log_z = prior_log_norm(2);
+    let kappa = 3.0;
+    let lp = LossParams {
+        relative: Some(kappa),
+        ..LossParams::default()
+    };
+    let pb = example::losses::problem(LossKind::Ode, &target, lp);
+    let mut store = ParamStore::new(3);
+    let nets = Nets::new(&mut store, LossKind::Ode, 2, tiny());
+    let pts = pb.sample(64, 0, 1);
+    let value = |store: &ParamStore| {
+        let tape = Tape::new();
+        let p = store.bind(&tape);
+        nets.loss(&pb, &tape, &p, &pts)
+            .unwrap()
+            .total
+            .value()
+            .data()[0]
+    };
+    let weight = 1.0 / (1.0 + log_z / kappa);
+    let wrong = value(&store);
+    assert!(
+        (wrong - (log_z * weight).powi(2)).abs() < 1e-9,
+        "{wrong} vs {}",
+        (log_z * weight).powi(2)
+    );
+    store.set(nets.logz.unwrap(), Tensor::from_vec(vec![log_z], &[1]));
+    assert!(value(&store) < 1e-20);
+}
+
+/// Trajectory collocation moves particles by the learned drift: with the drift's last layer
+/// set to the constant `c` (zero weights, bias `c`), Heun is exact, every stored state is
+/// `x₀ + c·t`, and every drawn point `[x, t]` lies on one of those lines.
+#[test]
+fn trajectory_points_lie_on_the_flow() {
+    let target = Arc::new(Target::gmm());
+    let mut store = ParamStore::new(5);
+    let nets = Nets::new(&mut store, LossKind::Ode, 2, tiny());
+    let c = [0.7, -1.3];
+    let bias = nets.mu.as_ref().unwrap().output.bias.unwrap();
+    store.set(bias, Tensor::from_vec(c.to_vec(), &[2]));
+    let cfg = Trajectories {
+        particles: 16,
+        steps: 8,
+        ..Trajectories::default()
+    };
+    let paths = Paths::integrate(
+        &nets,
+        LossKind::Ode,
+        &target,
+        &LossParams::default(),
+        &store,
+        &cfg,
+        11,
+    );
+    assert_eq!(paths.states.len(), 9);
+    let x0 = &paths.states[0];
+    for (k, s) in paths.states.iter().enumerate() {
+        let t = k as f64 / 8.0;
+        for (a, b) in s.data().chunks(2).zip(x0.data().chunks(2)) {
+            assert!(
+                (a[0] - b[0] - c[0] * t).abs() < 1e-12 && (a[1] - b[1] - c[1] * t).abs() < 1e-12
+            );
+        }
+    }
+    let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(2);
+    let rows = paths.draw(200, &mut rng);
+    let mut times = vec![];
+    for r in rows.chunks(3) {
+        let t = r[2];
+        times.push(t);
+        let on_a_line = x0.data().chunks(2).any(|b| {
+            (r[0] - b[0] - c[0] * t).abs() < 1e-12 && (r[1] - b[1] - c[1] * t).abs() < 1e-12
+        });
+        assert!(on_a_line, "point {r:?} is on no trajectory");
+    }
+    // Times cover [0, 1], not only the grid.
+    assert!(times.iter().any(|t| *t < 0.1) && times.iter().any(|t| *t > 0.9));
+    assert!(times
+        .iter()
+        .any(|t| (t * 8.0 - (t * 8.0).round()).abs() > 0.1));
+}
+
 fn small(steps: usize) -> Config {
     Config {
         train: TrainConfig {
@@ -75,6 +164,7 @@ fn small(steps: usize) -> Config {
             lr: 3e-3,
             seed: 0,
             max_seconds: None,
+            trajectories: None,
         },
         nets: tiny(),
         samples: 300,
@@ -95,6 +185,17 @@ fn every_loss_trains_and_samples() {
             &Config {
                 samples: 50,
                 flow_steps: 10,
+                // Half of each batch along the flow, refreshed every second step, so every
+                // loss's sampling drift moves particles during training.
+                train: TrainConfig {
+                    trajectories: Some(Trajectories {
+                        fraction: 0.5,
+                        particles: 8,
+                        steps: 3,
+                        every: 2,
+                    }),
+                    ..small(3).train
+                },
                 ..small(3)
             },
         )
