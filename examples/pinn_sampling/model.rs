@@ -223,6 +223,8 @@ pub struct TrainConfig {
     pub max_seconds: Option<f64>,
     /// Collocation along the learned flow (`None`: the box only).
     pub trajectories: Option<Trajectories>,
+    /// Threads of the data-parallel step (see [`train_step`]); 1 runs on the calling thread.
+    pub threads: usize,
 }
 
 /// Collocation along the current flow: every `every` steps, `particles` prior samples are moved
@@ -342,6 +344,10 @@ pub struct Trained {
 /// `store`, its gradient with respect to every trainable weight, one optimiser step, and the
 /// projection of [`Nets::project`]. Returns the loss before the step. [`train`] calls this for
 /// every step; the `--time-step` mode of the example times it.
+///
+/// With `shards > 1` the points are split in that many contiguous row blocks, each evaluated
+/// on its own thread and tape ([`ParamStore::step_sharded`], weights `nₖ/n`): the same loss and
+/// gradient as one shard, up to rounding.
 pub fn train_step(
     pb: &Problem,
     nets: &Nets,
@@ -349,12 +355,41 @@ pub fn train_step(
     opt: &mut dyn Optimizer,
     pts: &physgrad::problem::Collocation,
     d: usize,
+    shards: usize,
 ) -> Result<f64> {
-    let total = store.step(opt, |tape, p| {
-        nets.loss(pb, tape, p, pts)
-            .map(|l| l.total)
-            .expect("finite loss")
-    })?;
+    let n = pts.interior.shape()[0];
+    let shards = shards.clamp(1, n.max(1));
+    let total = if shards == 1 {
+        store.step(opt, |tape, p| {
+            nets.loss(pb, tape, p, pts)
+                .map(|l| l.total)
+                .expect("finite loss")
+        })?
+    } else {
+        assert!(
+            pts.regions.is_empty(),
+            "train_step: sharding splits interior points only"
+        );
+        let bounds: Vec<(usize, usize)> = (0..shards)
+            .map(|k| (k * n / shards, (k + 1) * n / shards))
+            .collect();
+        let parts: Vec<physgrad::problem::Collocation> = bounds
+            .iter()
+            .map(|&(a, b)| physgrad::problem::Collocation {
+                interior: physgrad::tensor::kernels::slice(&pts.interior, 0, a, b),
+                regions: vec![],
+            })
+            .collect();
+        let weights: Vec<f64> = bounds
+            .iter()
+            .map(|&(a, b)| (b - a) as f64 / n as f64)
+            .collect();
+        store.step_sharded(opt, &weights, |k, tape, p| {
+            nets.loss(pb, tape, p, &parts[k])
+                .map(|l| l.total)
+                .expect("finite loss")
+        })?
+    };
     nets.project(store, d);
     Ok(total)
 }
@@ -410,7 +445,15 @@ pub fn train(
             let rows = paths.as_ref().expect("paths").draw(n, &mut rng);
             pts.interior.data_mut()[..n * (d + 1)].copy_from_slice(&rows);
         }
-        let total = train_step(&pb, &nets, &mut store, &mut opt, &pts, target.dim())?;
+        let total = train_step(
+            &pb,
+            &nets,
+            &mut store,
+            &mut opt,
+            &pts,
+            target.dim(),
+            cfg.threads,
+        )?;
         losses.push(total);
         on_step(step, total);
     }

@@ -81,7 +81,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
     };
     let mut opt = Adam::new(AdamConfig::default());
     let before = store.values().to_vec();
-    train_step(&pb, &nets, &mut store, &mut opt, &pts, d)?;
+    train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1)?;
     let step_sq: f64 = before
         .iter()
         .zip(store.values())
@@ -92,7 +92,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
-        train_step(&pb, &nets, &mut store, &mut opt, &pts, d)?;
+        train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1)?;
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);

@@ -254,6 +254,76 @@ impl ParamStore {
         Ok(value)
     }
 
+    /// One data-parallel optimiser step: shard `k` of `weights.len()` evaluates
+    /// `loss(k, tape, p)` on its own thread and tape; the step uses `Σₖ wₖ Lₖ` and its gradient
+    /// `Σₖ wₖ ∇Lₖ`. With the batch split in shards of `nₖ` rows and `wₖ = nₖ/n`, a mean loss gives
+    /// the same value and gradient as [`ParamStore::step`] on the whole batch (up to rounding),
+    /// in about `1/shards` of the time on as many free cores. Returns the weighted loss.
+    ///
+    /// # Errors
+    /// `NonFinite` if a shard's loss is NaN or infinite (nothing is updated), or the optimiser's
+    /// error.
+    ///
+    /// # Panics
+    /// If `weights` is empty, or if a shard's closure panics.
+    #[track_caller]
+    pub fn step_sharded<F>(
+        &mut self,
+        opt: &mut dyn Optimizer,
+        weights: &[f64],
+        loss: F,
+    ) -> crate::Result<f64>
+    where
+        F: for<'t> Fn(usize, &'t Tape, &Bound<'t>) -> Var<'t> + Sync,
+    {
+        assert!(
+            !weights.is_empty(),
+            "ParamStore::step_sharded: no shards (weights is empty)"
+        );
+        let this = &*self;
+        let shard = |k: usize| -> crate::Result<(f64, Grads)> {
+            let tape = Tape::new();
+            let p = this.bind(&tape);
+            let l = loss(k, &tape, &p).check_finite("loss")?;
+            Ok((l.value().sum_all(), p.gradients(l)))
+        };
+        let results: Vec<crate::Result<(f64, Grads)>> = if weights.len() == 1 {
+            vec![shard(0)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (1..weights.len())
+                    .map(|k| scope.spawn(move || shard(k)))
+                    .collect();
+                let mut out = vec![shard(0)];
+                out.extend(handles.into_iter().map(|h| {
+                    h.join()
+                        .expect("ParamStore::step_sharded: a shard panicked")
+                }));
+                out
+            })
+        };
+        let mut value = 0.0;
+        let mut total: Option<Grads> = None;
+        for (r, &w) in results.into_iter().zip(weights) {
+            let (v, mut g) = r?;
+            value += w * v;
+            g.scale(w);
+            match &mut total {
+                None => total = Some(g),
+                Some(t) => {
+                    for (a, b) in t.tensors.iter_mut().zip(&g.tensors) {
+                        a.data_mut()
+                            .iter_mut()
+                            .zip(b.data())
+                            .for_each(|(x, y)| *x += y);
+                    }
+                }
+            }
+        }
+        opt.step(self, &total.expect("at least one shard"))?;
+        Ok(value)
+    }
+
     /// Flattens the given parameters into one vector (in the order of `ids`).
     pub fn flat(&self, ids: &[ParamId]) -> Vec<f64> {
         let mut out = Vec::new();

@@ -261,3 +261,64 @@ fn store_step_equals_the_explicit_loop_and_refuses_non_finite_losses() {
         assert_eq!(u.data(), v.data());
     }
 }
+
+/// The data-parallel step on row shards weighted `nₖ/n` matches the one-tape step on the whole
+/// batch (mean-squared error is a mean over rows), for uneven shards too; a non-finite shard
+/// loss updates nothing.
+#[test]
+fn sharded_step_matches_the_whole_batch_step() {
+    use physgrad::optim::{Sgd, SgdConfig};
+    let build = || {
+        let mut s = ParamStore::new(4);
+        let net = MlpConfig::new(&[3, 7, 2]).build(&mut s, "n");
+        (s, net)
+    };
+    let n = 11;
+    let (x, y) = (Tensor::randn(&[n, 3], 5), Tensor::randn(&[n, 2], 6));
+    let (mut whole, net) = build();
+    let mut ow = Sgd::new(SgdConfig::default());
+    let lw = whole
+        .step(&mut ow, |tape, p| {
+            net.forward(p, tape.constant(x.clone()))
+                .mse(tape.constant(y.clone()))
+        })
+        .unwrap();
+    let rows = |t: &Tensor, a: usize, b: usize| {
+        let w = t.shape()[1];
+        Tensor::from_vec(t.data()[a * w..b * w].to_vec(), &[b - a, w])
+    };
+    for cuts in [vec![0, 5, 11], vec![0, 2, 7, 11]] {
+        let (mut sharded, _) = build();
+        let mut os = Sgd::new(SgdConfig::default());
+        let weights: Vec<f64> = cuts
+            .windows(2)
+            .map(|c| (c[1] - c[0]) as f64 / n as f64)
+            .collect();
+        let ls = sharded
+            .step_sharded(&mut os, &weights, |k, tape, p| {
+                let (a, b) = (cuts[k], cuts[k + 1]);
+                net.forward(p, tape.constant(rows(&x, a, b)))
+                    .mse(tape.constant(rows(&y, a, b)))
+            })
+            .unwrap();
+        assert!((ls - lw).abs() < 1e-13 * lw.abs().max(1.0), "{ls} vs {lw}");
+        for (u, v) in sharded.values().iter().zip(whole.values()) {
+            for (a, b) in u.data().iter().zip(v.data()) {
+                assert!((a - b).abs() < 1e-13, "{a} vs {b}");
+            }
+        }
+        let before = sharded.clone();
+        let err = sharded.step_sharded(&mut os, &weights, |k, tape, p| {
+            let l = net.forward(p, tape.constant(x.clone())).sum();
+            if k == 1 {
+                l * f64::NAN
+            } else {
+                l
+            }
+        });
+        assert!(matches!(err, Err(physgrad::Error::NonFinite { .. })));
+        for (u, v) in sharded.values().iter().zip(before.values()) {
+            assert_eq!(u.data(), v.data());
+        }
+    }
+}

@@ -165,6 +165,7 @@ fn small(steps: usize) -> Config {
             seed: 0,
             max_seconds: None,
             trajectories: None,
+            threads: 1,
         },
         nets: tiny(),
         samples: 300,
