@@ -294,6 +294,7 @@ fn main() -> Result<()> {
     let (targets, losses, cfg, box_scale) = parse_args();
     let out = physgrad::report::Output::new("out/pinn_sampling")?;
     let mut results = vec![];
+    let mut failures = vec![];
     for name in &targets {
         let mut target = Target::by_name(name)?;
         if box_scale != 1.0 {
@@ -308,7 +309,16 @@ fn main() -> Result<()> {
         let target = Arc::new(target);
         for &kind in &losses {
             println!("== {} / {} ==", target.name, kind.name());
-            let r = run(&target, kind, &cfg)?;
+            // One failing run (a non-finite loss, say) is reported and the others go on; the
+            // first failure is returned after the summary is written.
+            let r = match run(&target, kind, &cfg) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{} / {}: failed: {e}", target.name, kind.name());
+                    failures.push(e);
+                    continue;
+                }
+            };
             report::write_run(&out, &r)?;
             println!("{}", report::summary(std::slice::from_ref(&r)).to_text());
             results.push(r);
@@ -317,5 +327,8 @@ fn main() -> Result<()> {
     let table = report::summary(&results);
     println!("{}", table.to_text());
     report::write_summary(&out, &table)?;
-    Ok(())
+    match failures.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }

@@ -264,6 +264,10 @@ impl Default for Trajectories {
 pub struct Paths {
     /// The particles' states at the `K + 1` grid times.
     pub states: Vec<Tensor>,
+    /// The particles whose states stay finite and within twice the collocation box at every
+    /// grid time; [`Paths::draw`] uses only these. An early SDE-type drift (`μ − ∇v`, with the
+    /// cubic `t∇log q` of Many-Well) can throw particles out, and explicit steps then overflow.
+    pub kept: Vec<usize>,
 }
 
 impl Paths {
@@ -304,16 +308,30 @@ impl Paths {
                 .for_each(|(a, (u, v))| *a += 0.5 * h * (u + v));
             states.push(x.clone());
         }
-        Paths { states }
+        let kept = (0..cfg.particles.max(1))
+            .filter(|&i| {
+                states.iter().all(|s| {
+                    s.data()[i * d..(i + 1) * d]
+                        .iter()
+                        .zip(&target.collocation)
+                        .all(|(v, (lo, hi))| v.is_finite() && *v >= 2.0 * lo && *v <= 2.0 * hi)
+                })
+            })
+            .collect();
+        Paths { states, kept }
     }
 
-    /// `n` rows `[x, t]` (flattened) at uniform times on uniformly chosen paths.
+    /// `n` rows `[x, t]` (flattened) at uniform times on uniformly chosen kept paths; fewer
+    /// (none) when no path was kept — the caller leaves box points in their place.
     pub fn draw(&self, n: usize, rng: &mut impl rand::Rng) -> Vec<f64> {
         let k = self.states.len() - 1;
-        let (p, d) = (self.states[0].shape()[0], self.states[0].shape()[1]);
+        let d = self.states[0].shape()[1];
+        if self.kept.is_empty() {
+            return vec![];
+        }
         let mut rows = Vec::with_capacity(n * (d + 1));
         for _ in 0..n {
-            let i = rng.random_range(0..p);
+            let i = self.kept[rng.random_range(0..self.kept.len())];
             let t: f64 = rng.random_range(0.0..=1.0);
             let s = (t * k as f64).min(k as f64 - 1e-12);
             let (j, f) = (s.floor() as usize, s - s.floor());
@@ -359,12 +377,13 @@ pub fn train_step(
 ) -> Result<f64> {
     let n = pts.interior.shape()[0];
     let shards = shards.clamp(1, n.max(1));
-    let total = if shards == 1 {
+    // The problem's own error (a non-finite term, named) is kept and returned in place of the
+    // step's generic one.
+    let failure = std::sync::Mutex::new(None);
+    let step = if shards == 1 {
         store.step(opt, |tape, p| {
-            nets.loss(pb, tape, p, pts)
-                .map(|l| l.total)
-                .expect("finite loss")
-        })?
+            total_or_nan(nets.loss(pb, tape, p, pts), tape, &failure)
+        })
     } else {
         assert!(
             pts.regions.is_empty(),
@@ -385,13 +404,33 @@ pub fn train_step(
             .map(|&(a, b)| (b - a) as f64 / n as f64)
             .collect();
         store.step_sharded(opt, &weights, |k, tape, p| {
-            nets.loss(pb, tape, p, &parts[k])
-                .map(|l| l.total)
-                .expect("finite loss")
-        })?
+            total_or_nan(nets.loss(pb, tape, p, &parts[k]), tape, &failure)
+        })
     };
+    if let Some(e) = failure.into_inner().expect("train_step: poisoned") {
+        return Err(e);
+    }
+    let total = step?;
     nets.project(store, d);
     Ok(total)
+}
+
+/// The loss's total, or NaN after recording the error (so the step refuses to update).
+fn total_or_nan<'t>(
+    loss: Result<physgrad::problem::Loss<'t>>,
+    tape: &'t physgrad::Tape,
+    failure: &std::sync::Mutex<Option<physgrad::Error>>,
+) -> Var<'t> {
+    match loss {
+        Ok(l) => l.total,
+        Err(e) => {
+            failure
+                .lock()
+                .expect("train_step: poisoned")
+                .get_or_insert(e);
+            tape.constant(Tensor::full(&[1], f64::NAN))
+        }
+    }
 }
 
 /// Trains `kind` on `target`; `on_step(step, loss)` is called after every step.
@@ -417,7 +456,6 @@ pub fn train(
     let mut losses = Vec::with_capacity(cfg.steps);
     let start = std::time::Instant::now();
     let mut paths: Option<Paths> = None;
-    let d = target.dim();
     for step in 0..cfg.steps {
         if cfg
             .max_seconds
@@ -443,7 +481,7 @@ pub fn train(
             let n = ((tr.fraction.min(1.0) * cfg.batch as f64).round() as usize).min(cfg.batch);
             let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
             let rows = paths.as_ref().expect("paths").draw(n, &mut rng);
-            pts.interior.data_mut()[..n * (d + 1)].copy_from_slice(&rows);
+            pts.interior.data_mut()[..rows.len()].copy_from_slice(&rows);
         }
         let total = train_step(
             &pb,

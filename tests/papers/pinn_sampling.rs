@@ -154,6 +154,21 @@ fn trajectory_points_lie_on_the_flow() {
     assert!(times
         .iter()
         .any(|t| (t * 8.0 - (t * 8.0).round()).abs() > 0.1));
+    assert_eq!(paths.kept.len(), 16);
+    // A drift that carries every particle beyond twice the box (±15.5 on the GMM) keeps no
+    // path, and the draw leaves the batch to the box.
+    store.set(bias, Tensor::from_vec(vec![100.0, 0.0], &[2]));
+    let gone = Paths::integrate(
+        &nets,
+        LossKind::Ode,
+        &target,
+        &LossParams::default(),
+        &store,
+        &cfg,
+        11,
+    );
+    assert!(gone.kept.is_empty());
+    assert!(gone.draw(10, &mut rng).is_empty());
 }
 
 fn small(steps: usize) -> Config {
@@ -232,4 +247,30 @@ fn short_ode_run_lowers_the_loss() {
         .zip(physgrad::sampling::standard_normal(300, 2, 1).0.data())
         .all(|(a, b)| (a - b).abs() < 1e-12));
     assert!(after.metrics.delta_log_z.is_finite() && after.metrics.ess > 0.0);
+}
+
+/// A non-finite loss (here a NaN collocation point) is returned as the problem's own typed
+/// error, on one shard and on two, and leaves the weights untouched.
+#[test]
+fn a_non_finite_step_is_an_error_not_a_panic() {
+    use physgrad::optim::{Adam, AdamConfig};
+    let target = Arc::new(Target::gmm());
+    let pb = example::losses::problem(LossKind::Ode, &target, LossParams::default());
+    let mut store = ParamStore::new(3);
+    let nets = Nets::new(&mut store, LossKind::Ode, 2, tiny());
+    let mut pts = pb.sample(8, 0, 1);
+    pts.interior.data_mut()[4] = f64::NAN;
+    let before = store.clone();
+    for shards in [1, 2] {
+        let mut opt = Adam::new(AdamConfig::default());
+        let err = example::model::train_step(&pb, &nets, &mut store, &mut opt, &pts, 2, shards)
+            .unwrap_err();
+        assert!(
+            matches!(&err, physgrad::Error::NonFinite { op, .. } if op.contains("pinn_ode")),
+            "{err}"
+        );
+        for (u, v) in store.values().iter().zip(before.values()) {
+            assert_eq!(u.data(), v.data());
+        }
+    }
 }
