@@ -21,6 +21,18 @@ fn tiny() -> NetConfig {
     }
 }
 
+/// The loss of `nets` on `pts` with the weights of `store`.
+fn loss_value(
+    nets: &Nets,
+    pb: &physgrad::problem::Problem,
+    store: &ParamStore,
+    pts: &physgrad::problem::Collocation,
+) -> f64 {
+    let tape = Tape::new();
+    let p = store.bind(&tape);
+    nets.loss(pb, &tape, &p, pts).unwrap().total.value().data()[0]
+}
+
 /// The target `exp(−|x|²/2)` in d = 2 (Many-Well with no wells): `v = log p₀` for all `t`, so
 /// with `w = 0`, `μ = 0`, `Φ = 0` (zero last layers) and `log z = log Z = log 2π` the ODE, OT
 /// and SDE-diffusion residuals vanish, and so does anneal's with `c ≡ log Z`.
@@ -38,15 +50,7 @@ fn statements_vanish_on_the_stationary_gaussian() {
         let mut store = ParamStore::new(3);
         let nets = Nets::new(&mut store, kind, 2, tiny());
         let pts = pb.sample(64, 0, 1);
-        let value = |store: &ParamStore| {
-            let tape = Tape::new();
-            let p = store.bind(&tape);
-            nets.loss(&pb, &tape, &p, &pts)
-                .unwrap()
-                .total
-                .value()
-                .data()[0]
-        };
+        let value = |store: &ParamStore| loss_value(&nets, &pb, store, &pts);
         let wrong = value(&store);
         match (nets.logz, &nets.c) {
             (Some(id), _) => store.set(id, Tensor::from_vec(vec![log_z], &[1])),
@@ -83,15 +87,7 @@ fn relative_weight_keeps_the_solution_and_scales_the_residual() {
     let mut store = ParamStore::new(3);
     let nets = Nets::new(&mut store, LossKind::Ode, 2, tiny());
     let pts = pb.sample(64, 0, 1);
-    let value = |store: &ParamStore| {
-        let tape = Tape::new();
-        let p = store.bind(&tape);
-        nets.loss(&pb, &tape, &p, &pts)
-            .unwrap()
-            .total
-            .value()
-            .data()[0]
-    };
+    let value = |store: &ParamStore| loss_value(&nets, &pb, store, &pts);
     let weight = 1.0 / (1.0 + log_z / kappa);
     let wrong = value(&store);
     assert!(
@@ -119,15 +115,18 @@ fn trajectory_points_lie_on_the_flow() {
         steps: 8,
         ..Trajectories::default()
     };
-    let paths = Paths::integrate(
-        &nets,
-        LossKind::Ode,
-        &target,
-        &LossParams::default(),
-        &store,
-        &cfg,
-        11,
-    );
+    let integrate = |store: &ParamStore| {
+        Paths::integrate(
+            &nets,
+            LossKind::Ode,
+            &target,
+            &LossParams::default(),
+            store,
+            &cfg,
+            11,
+        )
+    };
+    let paths = integrate(&store);
     assert_eq!(paths.states.len(), 9);
     let x0 = &paths.states[0];
     for (k, s) in paths.states.iter().enumerate() {
@@ -158,15 +157,7 @@ fn trajectory_points_lie_on_the_flow() {
     // A drift that carries every particle beyond twice the box (±15.5 on the GMM) keeps no
     // path, and the draw leaves the batch to the box.
     store.set(bias, Tensor::from_vec(vec![100.0, 0.0], &[2]));
-    let gone = Paths::integrate(
-        &nets,
-        LossKind::Ode,
-        &target,
-        &LossParams::default(),
-        &store,
-        &cfg,
-        11,
-    );
+    let gone = integrate(&store);
     assert!(gone.kept.is_empty());
     assert!(gone.draw(10, &mut rng).is_empty());
 }
