@@ -149,7 +149,8 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
     // cap whatever the schedule).
     if let Some(limit) = cfg.max_seconds {
         // The probe leaves out the trajectory refresh: in 20 steps it would weigh one refresh
-        // five times as much as a run refreshing every 100 (≈ 3 % of a step's time at d = 5).
+        // five times as much as a run refreshing every 100. The schedule then slightly
+        // overestimates the steps that fit, and the hard stop below bounds the overrun.
         let probe = TrainConfig {
             steps: 20.min(tc.steps),
             trajectories: None,
