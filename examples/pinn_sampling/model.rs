@@ -132,10 +132,29 @@ impl Nets {
     ) -> Var<'t> {
         match (kind, &self.mu) {
             (LossKind::Ode | LossKind::Anneal, Some(mu)) => {
-                let tc = x.tape().constant(Tensor::full(&[x.shape()[0], 1], t));
+                // One time row: the time branch (sin/cos of 64 frequencies, two layers) is
+                // evaluated once and broadcast over the batch rather than once per row.
+                let tc = x.tape().constant(Tensor::full(&[1, 1], t));
                 mu.forward_xt(p, x, tc)
             }
             _ => self.velocity(kind, target, lp, p, x, t).0,
+        }
+    }
+
+    /// [`Nets::drift`] as a plain function of values: each call evaluates it on a fresh tape
+    /// with the weights of `store`, nothing recorded for gradients.
+    pub fn drift_fn<'a>(
+        &'a self,
+        kind: LossKind,
+        target: &'a Target,
+        lp: &'a LossParams,
+        store: &'a ParamStore,
+    ) -> impl Fn(&Tensor, f64) -> Tensor + Sync + 'a {
+        move |x, t| {
+            let tape = physgrad::Tape::new();
+            let p = store.bind(&tape);
+            self.drift(kind, target, lp, &p, tape.constant(x.clone()), t)
+                .value()
         }
     }
 
@@ -219,7 +238,11 @@ pub struct TrainConfig {
     pub lr: f64,
     /// Seed of the weights and of the collocation points.
     pub seed: u64,
-    /// Hard cap on training wall-clock seconds: stop after the step that crosses it.
+    /// Training budget in wall-clock seconds. With it, the cosine schedule runs on whichever
+    /// is further along, steps or time (the rate at fraction `max(k/steps, elapsed/budget)`),
+    /// and training stops at the first step that starts past the budget: the schedule ends
+    /// with the budget whatever the machine's speed (the steps reached then vary from run to
+    /// run).
     pub max_seconds: Option<f64>,
     /// Collocation along the learned flow (`None`: the box only).
     pub trajectories: Option<Trajectories>,
@@ -271,43 +294,67 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// Moves `cfg.particles` prior samples (seeded) through the current flow of `nets` with the
-    /// weights of `store`.
+    /// Moves `cfg.particles` prior samples (seeded) through the flow of the velocity
+    /// `speed(x, t)` (e.g. [`Nets::drift_fn`]), in `threads` blocks of particles run side by side (the states do
+    /// not depend on `threads`).
     pub fn integrate(
-        nets: &Nets,
-        kind: LossKind,
+        speed: impl Fn(&Tensor, f64) -> Tensor + Sync,
         target: &Target,
-        lp: &LossParams,
-        store: &ParamStore,
         cfg: &Trajectories,
         seed: u64,
+        threads: usize,
     ) -> Paths {
         let d = target.dim();
         let k = cfg.steps.max(1);
         let h = 1.0 / k as f64;
-        let mut x = Tensor::randn(&[cfg.particles.max(1), d], seed);
-        let mut states = vec![x.clone()];
-        let speed = |x: &Tensor, t: f64| {
-            let tape = physgrad::Tape::new();
-            let p = store.bind(&tape);
-            nets.drift(kind, target, lp, &p, tape.constant(x.clone()), t)
-                .value()
+        let n = cfg.particles.max(1);
+        let x0 = Tensor::randn(&[n, d], seed);
+        // Heun steps for one block of particles, on its own tape per evaluation.
+        let run = |mut x: Tensor| -> Vec<Tensor> {
+            let mut states = vec![x.clone()];
+            for i in 0..k {
+                let t = i as f64 * h;
+                let u0 = speed(&x, t);
+                let mut x1 = x.clone();
+                x1.data_mut()
+                    .iter_mut()
+                    .zip(u0.data())
+                    .for_each(|(a, u)| *a += h * u);
+                let u1 = speed(&x1, t + h);
+                x.data_mut()
+                    .iter_mut()
+                    .zip(u0.data().iter().zip(u1.data()))
+                    .for_each(|(a, (u, v))| *a += 0.5 * h * (u + v));
+                states.push(x.clone());
+            }
+            states
         };
-        for i in 0..k {
-            let t = i as f64 * h;
-            let u0 = speed(&x, t);
-            let mut x1 = x.clone();
-            x1.data_mut()
-                .iter_mut()
-                .zip(u0.data())
-                .for_each(|(a, u)| *a += h * u);
-            let u1 = speed(&x1, t + h);
-            x.data_mut()
-                .iter_mut()
-                .zip(u0.data().iter().zip(u1.data()))
-                .for_each(|(a, (u, v))| *a += 0.5 * h * (u + v));
-            states.push(x.clone());
-        }
+        // The particles are independent: blocks of rows go to `threads` scoped threads and
+        // their states are stacked back in order.
+        let blocks = threads.clamp(1, n);
+        let rows = n.div_ceil(blocks);
+        let chunks: Vec<Tensor> = x0
+            .data()
+            .chunks(rows * d)
+            .map(|c| Tensor::from_vec(c.to_vec(), &[c.len() / d, d]))
+            .collect();
+        let parts: Vec<Vec<Tensor>> = if chunks.len() == 1 {
+            vec![run(x0)]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(|| run(c))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("Paths::integrate: a block panicked"))
+                    .collect()
+            })
+        };
+        let states: Vec<Tensor> = (0..=k)
+            .map(|j| {
+                let data: Vec<f64> = parts.iter().flat_map(|p| p[j].data().to_vec()).collect();
+                Tensor::from_vec(data, &[n, d])
+            })
+            .collect();
         let kept = (0..cfg.particles.max(1))
             .filter(|&i| {
                 states.iter().all(|s| {
@@ -449,33 +496,35 @@ pub fn train(
         lr: cfg.lr,
         ..AdamConfig::default()
     });
+    // The schedule's fraction done, resolved to a millionth.
+    const PERIOD: usize = 1_000_000;
     let schedule = Schedule::Cosine {
-        period: cfg.steps.max(1),
+        period: PERIOD,
         min_lr: 0.1 * cfg.lr,
     };
     let mut losses = Vec::with_capacity(cfg.steps);
     let start = std::time::Instant::now();
     let mut paths: Option<Paths> = None;
     for step in 0..cfg.steps {
-        if cfg
-            .max_seconds
-            .is_some_and(|m| start.elapsed().as_secs_f64() > m)
-        {
-            break;
+        let mut done = step as f64 / cfg.steps as f64;
+        if let Some(budget) = cfg.max_seconds {
+            let spent = start.elapsed().as_secs_f64() / budget;
+            if spent >= 1.0 {
+                break;
+            }
+            done = done.max(spent);
         }
-        opt.set_lr(schedule.lr(cfg.lr, step));
+        opt.set_lr(schedule.lr(cfg.lr, (done * PERIOD as f64) as usize));
         let seed = cfg.seed.wrapping_mul(1_000_003) + step as u64;
         let mut pts = pb.sample(cfg.batch, 0, seed);
         if let Some(tr) = cfg.trajectories.filter(|tr| tr.fraction > 0.0) {
             if step % tr.every.max(1) == 0 {
                 paths = Some(Paths::integrate(
-                    &nets,
-                    kind,
+                    nets.drift_fn(kind, target, &lp, &store),
                     target,
-                    &lp,
-                    &store,
                     &tr,
                     seed ^ 0x9e37,
+                    cfg.threads,
                 ));
             }
             let n = ((tr.fraction.min(1.0) * cfg.batch as f64).round() as usize).min(cfg.batch);

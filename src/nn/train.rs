@@ -16,6 +16,7 @@ pub struct Progress {
     start: Instant,
     last_draw: Option<Instant>,
     enabled: bool,
+    budget: Option<Duration>,
 }
 
 impl Progress {
@@ -26,7 +27,16 @@ impl Progress {
             start: Instant::now(),
             last_draw: None,
             enabled: std::io::stderr().is_terminal(),
+            budget: None,
         }
+    }
+
+    /// Declares a wall-clock budget for the run (counted from [`Progress::new`]): the ETA is
+    /// then the sooner of the remaining iterations at the current rate and the rest of the
+    /// budget.
+    pub fn budget(mut self, budget: Duration) -> Progress {
+        self.budget = Some(budget);
+        self
     }
 
     /// Turns the display off (`true`) or back to the terminal check (`false`).
@@ -49,7 +59,8 @@ impl Progress {
             return;
         }
         self.last_draw = Some(now);
-        let line = Progress::format(iter + 1, self.total, loss, now - self.start);
+        let line =
+            Progress::format_within(iter + 1, self.total, loss, now - self.start, self.budget);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{line}\x1b[K");
         let _ = err.flush();
@@ -64,13 +75,29 @@ impl Progress {
 
     /// The text of the line: `done/total  loss …  rate it/s  ETA m:ss`.
     pub fn format(done: usize, total: usize, loss: f64, elapsed: Duration) -> String {
+        Progress::format_within(done, total, loss, elapsed, None)
+    }
+
+    /// [`Progress::format`] for a run that also stops when `budget` is spent: the ETA is the
+    /// sooner of the two ends.
+    pub fn format_within(
+        done: usize,
+        total: usize,
+        loss: f64,
+        elapsed: Duration,
+        budget: Option<Duration>,
+    ) -> String {
         let secs = elapsed.as_secs_f64();
         let rate = if secs > 0.0 { done as f64 / secs } else { 0.0 };
-        let eta = if rate > 0.0 {
+        let mut eta = if rate > 0.0 {
             total.saturating_sub(done) as f64 / rate
         } else {
             0.0
         };
+        if let Some(b) = budget {
+            let left = b.saturating_sub(elapsed).as_secs_f64();
+            eta = if rate > 0.0 { eta.min(left) } else { left };
+        }
         let eta = eta.round() as u64;
         format!(
             "{done}/{total}  loss {loss:.6e}  {rate:.1} it/s  ETA {}:{:02}",

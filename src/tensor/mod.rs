@@ -213,6 +213,7 @@ impl Tensor {
 
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
+        clear_upper_simd_state();
         Tensor::from_vec(
             pool::collect(self.len(), self.data().iter().map(|&x| f(x))),
             &self.shape,
@@ -293,5 +294,27 @@ impl PartialEq for Tensor {
 impl From<f64> for Tensor {
     fn from(value: f64) -> Tensor {
         Tensor::scalar(value)
+    }
+}
+
+/// Clears the upper halves of the x86 vector registers (`vzeroupper`) when the CPU has AVX.
+///
+/// Wide-vector kernels (the matrix products) can leave them marked in use. Scalar code compiled
+/// for baseline x86-64 (SSE) that then calls the C library's `exp` (VEX-encoded) pays a state
+/// transition on every call while they are: measured, it made `exp` about ten times slower
+/// inside elementwise maps such as `erf`, and a forward pass of the PINN-sampling drift
+/// network six times slower (`docs/benchmarks.md`). One instruction before each map avoids it.
+#[inline]
+fn clear_upper_simd_state() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        fn zero_upper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU supports AVX, the only requirement of `zero_upper`.
+            unsafe { zero_upper() }
+        }
     }
 }

@@ -174,6 +174,11 @@ fn an_mlp_fits_a_smooth_one_dimensional_function() {
 fn progress_line_shows_iterations_loss_rate_and_eta() {
     let s = Progress::format(50, 200, 0.012345, Duration::from_secs(10));
     assert_eq!(s, "50/200  loss 1.234500e-2  5.0 it/s  ETA 0:30");
+    // A budget shortens the ETA when it ends first, and not otherwise.
+    let within = |b| Progress::format_within(50, 200, 0.5, Duration::from_secs(10), Some(b));
+    assert!(within(Duration::from_secs(22)).ends_with("ETA 0:12"));
+    assert!(within(Duration::from_secs(100)).ends_with("ETA 0:30"));
+    assert!(within(Duration::from_secs(5)).ends_with("ETA 0:00"));
     // Quiet mode (and a non-terminal stderr under the test harness) prints nothing.
     let mut p = Progress::new(10).quiet(true);
     p.update(0, 1.0);

@@ -115,17 +115,17 @@ fn trajectory_points_lie_on_the_flow() {
         steps: 8,
         ..Trajectories::default()
     };
-    let integrate = |store: &ParamStore| {
+    let integrate_on = |store: &ParamStore, threads: usize| {
+        let lp = LossParams::default();
         Paths::integrate(
-            &nets,
-            LossKind::Ode,
+            nets.drift_fn(LossKind::Ode, &target, &lp, store),
             &target,
-            &LossParams::default(),
-            store,
             &cfg,
             11,
+            threads,
         )
     };
+    let integrate = |store: &ParamStore| integrate_on(store, 1);
     let paths = integrate(&store);
     assert_eq!(paths.states.len(), 9);
     let x0 = &paths.states[0];
@@ -154,6 +154,32 @@ fn trajectory_points_lie_on_the_flow() {
         .iter()
         .any(|t| (t * 8.0 - (t * 8.0).round()).abs() > 0.1));
     assert_eq!(paths.kept.len(), 16);
+    // With a drift that depends on x and t (random last layer), blocks of particles on
+    // threads (3 does not divide 16) give the same states as one block.
+    let weight = nets.mu.as_ref().unwrap().output.weight;
+    let shape = store.get(weight).shape().to_vec();
+    store.set(weight, Tensor::randn(&shape, 3));
+    let one = integrate(&store);
+    let threaded = integrate_on(&store, 3);
+    assert_eq!(threaded.kept, one.kept);
+    let moved = |a: &Tensor, b: &Tensor| {
+        a.data()
+            .iter()
+            .zip(b.data())
+            .any(|(u, v)| (u - v).abs() > 0.1)
+    };
+    assert!(
+        moved(&one.states[8], &paths.states[8]),
+        "the random layer changed nothing"
+    );
+    for (a, b) in threaded.states.iter().zip(&one.states) {
+        assert_eq!(a.shape(), b.shape());
+        assert!(a
+            .data()
+            .iter()
+            .zip(b.data())
+            .all(|(u, v)| (u - v).abs() < 1e-12));
+    }
     // A drift that carries every particle beyond twice the box (±15.5 on the GMM) keeps no
     // path, and the draw leaves the batch to the box.
     store.set(bias, Tensor::from_vec(vec![100.0, 0.0], &[2]));
