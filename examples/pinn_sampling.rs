@@ -116,24 +116,20 @@ pub struct RunResult {
     pub metrics: SampleMetrics,
 }
 
-/// Integrates the learned flow from `n` prior samples; returns samples and `log p`.
+/// Integrates the learned flow from `n` prior samples (seeded) with the steps, chunks and
+/// threads of `flow`; returns samples and `log p`.
 pub fn sample_flow(
     trained: &Trained,
     kind: LossKind,
     target: &Target,
     lp: &LossParams,
     n: usize,
-    flow_steps: usize,
     seed: u64,
+    flow: &FlowConfig,
 ) -> Result<(Tensor, Vec<f64>)> {
     let (x0, lp0) = standard_normal(n, target.dim(), seed);
-    let mut cfg = FlowConfig {
-        chunk: 256,
-        ..FlowConfig::default()
-    };
-    cfg.grid.steps = flow_steps;
     let nets = &trained.nets;
-    let (x, delta) = transport(&trained.store, &x0, &cfg, |p, x, t| {
+    let (x, delta) = transport(&trained.store, &x0, flow, |p, x, t| {
         nets.velocity(kind, target, lp, p, x, t)
     })?;
     Ok((x, lp0.iter().zip(&delta).map(|(a, b)| a + b).collect()))
@@ -187,15 +183,14 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
         );
     }
     let t1 = Instant::now();
-    let (x, log_p) = sample_flow(
-        &trained,
-        kind,
-        target,
-        &cfg.loss,
-        cfg.samples,
-        cfg.flow_steps,
-        1,
-    )?;
+    // Chunks of 256 rows: smaller tapes are freed and refilled with fewer page faults.
+    let mut flow = FlowConfig {
+        chunk: 256,
+        threads: cfg.train.threads,
+        ..FlowConfig::default()
+    };
+    flow.grid.steps = cfg.flow_steps;
+    let (x, log_p) = sample_flow(&trained, kind, target, &cfg.loss, cfg.samples, 1, &flow)?;
     if cfg.verbose {
         println!("  flow: {:.1} s", t1.elapsed().as_secs_f64());
     }
@@ -220,6 +215,11 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
         log_w,
         metrics,
     })
+}
+
+/// The `Trajectories` that the `--traj-*` options set, created at the first of them.
+fn trajectories(cfg: &mut Config) -> &mut model::Trajectories {
+    cfg.train.trajectories.get_or_insert_with(Default::default)
 }
 
 fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
@@ -269,24 +269,11 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
                     (0.0..=1.0).contains(&f),
                     "--trajectories takes the share of each batch in [0, 1], got {f}"
                 );
-                cfg.train
-                    .trajectories
-                    .get_or_insert_with(Default::default)
-                    .fraction = f;
+                trajectories(&mut cfg).fraction = f;
             }
-            "--traj-every" => {
-                let n: usize = val().parse().expect("--traj-every N");
-                cfg.train
-                    .trajectories
-                    .get_or_insert_with(Default::default)
-                    .every = n;
-            }
+            "--traj-every" => trajectories(&mut cfg).every = val().parse().expect("--traj-every N"),
             "--traj-particles" => {
-                let n: usize = val().parse().expect("--traj-particles P");
-                cfg.train
-                    .trajectories
-                    .get_or_insert_with(Default::default)
-                    .particles = n;
+                trajectories(&mut cfg).particles = val().parse().expect("--traj-particles P")
             }
             "--quick" => {}
             other => panic!("unknown option {other}"),

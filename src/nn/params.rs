@@ -307,17 +307,12 @@ impl ParamStore {
         for (r, &w) in results.into_iter().zip(weights) {
             let (v, mut g) = r?;
             value += w * v;
-            g.scale(w);
             match &mut total {
-                None => total = Some(g),
-                Some(t) => {
-                    for (a, b) in t.tensors.iter_mut().zip(&g.tensors) {
-                        a.data_mut()
-                            .iter_mut()
-                            .zip(b.data())
-                            .for_each(|(x, y)| *x += y);
-                    }
+                None => {
+                    g.scale(w);
+                    total = Some(g);
                 }
+                Some(t) => t.add_scaled(&g, w),
             }
         }
         opt.step(self, &total.expect("at least one shard"))?;
@@ -431,6 +426,32 @@ impl Grads {
     pub fn scale(&mut self, s: f64) {
         for t in &mut self.tensors {
             t.data_mut().iter_mut().for_each(|v| *v *= s);
+        }
+    }
+
+    /// Adds `s · other` in place: the gradient of `L + s·M` from those of `L` (self) and `M`.
+    ///
+    /// # Panics
+    /// If `other` is over different parameters or shapes (gradients of another store or
+    /// another set of trainable parameters).
+    #[track_caller]
+    pub fn add_scaled(&mut self, other: &Grads, s: f64) {
+        assert_eq!(
+            self.ids, other.ids,
+            "Grads::add_scaled: the gradients are over different parameters"
+        );
+        for (a, b) in self.tensors.iter_mut().zip(&other.tensors) {
+            assert_eq!(
+                a.shape(),
+                b.shape(),
+                "Grads::add_scaled: shapes {:?} and {:?} differ",
+                a.shape(),
+                b.shape()
+            );
+            a.data_mut()
+                .iter_mut()
+                .zip(b.data())
+                .for_each(|(x, y)| *x += s * y);
         }
     }
 }

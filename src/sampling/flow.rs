@@ -19,6 +19,9 @@ pub struct FlowConfig {
     pub method: RungeKutta,
     /// Rows integrated on one tape at a time (default 1 024).
     pub chunk: usize,
+    /// Threads the chunks are spread over (default 1). The rows are independent, so the result
+    /// does not depend on it.
+    pub threads: usize,
 }
 
 impl Default for FlowConfig {
@@ -31,6 +34,7 @@ impl Default for FlowConfig {
             },
             method: RungeKutta::ThreeEighths,
             chunk: 1024,
+            threads: 1,
         }
     }
 }
@@ -54,7 +58,8 @@ pub fn standard_normal(n: usize, d: usize, seed: u64) -> (Tensor, Vec<f64>) {
 /// `Δ = −∫ div u(x(t), t) dt` per row, so `log p_T(x_T) = log p₀(x₀) + Δ`.
 ///
 /// `field(p, x, t)` returns `(u [B, d], div u [B])` with the parameters of `store` bound as `p`
-/// on the step's tape (one call per Runge–Kutta stage: jets give both in one pass).
+/// on the step's tape (one call per Runge–Kutta stage: jets give both in one pass). Chunks of
+/// `cfg.chunk` rows run on `cfg.threads` threads.
 ///
 /// # Errors
 /// As [`integrate_log_density`] (bad grid, non-finite states).
@@ -65,20 +70,53 @@ pub fn transport<F>(
     field: F,
 ) -> Result<(Tensor, Vec<f64>)>
 where
-    F: for<'t> Fn(&Bound<'t>, Var<'t>, f64) -> (Var<'t>, Var<'t>),
+    F: for<'t> Fn(&Bound<'t>, Var<'t>, f64) -> (Var<'t>, Var<'t>) + Sync,
 {
     let (n, d) = (x0.shape()[0], x0.shape()[1]);
     let chunk = cfg.chunk.max(1);
-    let mut xs = Vec::with_capacity(n * d);
-    let mut deltas = Vec::with_capacity(n);
-    for start in (0..n).step_by(chunk) {
+    let starts: Vec<usize> = (0..n).step_by(chunk).collect();
+    let one = |start: usize| {
         let end = (start + chunk).min(n);
-        let (x, delta) = transport_chunk(
+        transport_chunk(
             store,
             crate::tensor::kernels::slice(x0, 0, start, end),
             cfg,
             &field,
-        )?;
+        )
+    };
+    // Chunks are dealt round-robin to the threads; each thread returns its results in order.
+    let threads = cfg.threads.clamp(1, starts.len().max(1));
+    type Chunk = Result<(Tensor, Vec<f64>)>;
+    let mut results: Vec<Option<Chunk>> = Vec::new();
+    results.resize_with(starts.len(), || None);
+    if threads == 1 {
+        for (slot, &start) in results.iter_mut().zip(&starts) {
+            *slot = Some(one(start));
+        }
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|k| {
+                    let (one, starts) = (&one, &starts);
+                    scope.spawn(move || {
+                        (k..starts.len())
+                            .step_by(threads)
+                            .map(|i| (i, one(starts[i])))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (i, r) in h.join().expect("transport: a chunk's thread panicked") {
+                    results[i] = Some(r);
+                }
+            }
+        });
+    }
+    let mut xs = Vec::with_capacity(n * d);
+    let mut deltas = Vec::with_capacity(n);
+    for r in results {
+        let (x, delta) = r.expect("every chunk ran")?;
         xs.extend_from_slice(x.data());
         deltas.extend(delta);
     }

@@ -327,3 +327,33 @@ fn sharded_step_matches_the_whole_batch_step() {
         }
     }
 }
+
+#[test]
+fn grads_add_scaled_is_the_gradient_of_the_combined_loss() {
+    let mut store = ParamStore::new(8);
+    let net = MlpConfig::new(&[2, 5, 1]).build(&mut store, "n");
+    let x = Tensor::randn(&[6, 2], 9);
+    let grads = |f: &dyn Fn(physgrad::Var<'_>) -> physgrad::Var<'_>| {
+        let tape = Tape::new();
+        let p = store.bind(&tape);
+        let y = net.forward(&p, tape.constant(x.clone()));
+        p.gradients(f(y))
+    };
+    let mut l = grads(&|y| y.square().sum());
+    let m = grads(&|y| y.sin().sum());
+    let both = grads(&|y| y.square().sum() + y.sin().sum() * -2.5);
+    l.add_scaled(&m, -2.5);
+    for (a, b) in l.tensors.iter().zip(&both.tensors) {
+        assert!(a.max_abs_diff(b) < 1e-12, "{}", a.max_abs_diff(b));
+    }
+    // Gradients over other parameters are a programmer error.
+    let mut other = ParamStore::new(8);
+    MlpConfig::new(&[2, 3, 1]).build(&mut other, "n");
+    let tape = Tape::new();
+    let q = other.bind(&tape);
+    let g = q.gradients(q.var(other.ids().next().unwrap()).sum());
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        l.clone().add_scaled(&g, 1.0)
+    }));
+    assert!(panic.is_err());
+}
