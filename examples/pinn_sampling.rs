@@ -19,8 +19,9 @@
 //! budget: the cosine schedule runs on wall-clock time when that is further along than the
 //! steps, and training stops when S seconds are spent; the table reports the steps reached), `--seed S`, `--quick`
 //! (200 steps, batch 128, 1 000 samples, 500 for Sinkhorn), `--threads N` (data-parallel
-//! training step over N row shards, default: the available cores up to 8; results agree with
-//! one thread up to rounding), `--trajectories F` (share of each batch collocated along the
+//! training step over N row shards, with the trajectory refresh and the sampler's chunks on the
+//! same N threads; default: the available cores up to 8; results agree with one thread up to
+//! rounding), `--trajectories F` (share of each batch collocated along the
 //! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
 //! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
 //! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S). Writes `out/pinn_sampling/`:
