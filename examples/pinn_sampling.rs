@@ -68,8 +68,6 @@ pub struct Config {
     pub sinkhorn: usize,
     /// RK4 steps of the sampler (default 200).
     pub flow_steps: usize,
-    /// Training budget in seconds (`None`: run all steps); see `TrainConfig::max_seconds`.
-    pub max_seconds: Option<f64>,
     /// Print progress.
     pub verbose: bool,
 }
@@ -91,7 +89,6 @@ impl Default for Config {
             samples: 10_000,
             sinkhorn: 2000,
             flow_steps: 200,
-            max_seconds: None,
             verbose: true,
         }
     }
@@ -140,21 +137,16 @@ pub fn sample_flow(
 pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResult> {
     let start = Instant::now();
     let mut progress = Progress::new(cfg.train.steps).quiet(!cfg.verbose);
-    let mut tc = cfg.train.clone();
-    // A time budget anneals the rate over wall-clock and stops training when it is spent
-    // (`TrainConfig::max_seconds`).
-    if cfg.max_seconds.is_some() {
-        tc.max_seconds = cfg.max_seconds;
-    }
-    if let Some(b) = cfg.max_seconds {
+    let tc = &cfg.train;
+    if let Some(b) = tc.max_seconds {
         progress = progress.budget(std::time::Duration::from_secs_f64(b));
     }
     // A line every tenth of the steps, or of the budget when there is one.
     let every = (tc.steps / 10).max(1);
-    let tick = cfg.max_seconds.map(|b| b / 10.0);
+    let tick = tc.max_seconds.map(|b| b / 10.0);
     let mut next_tick = 0.0;
     let verbose = cfg.verbose;
-    let trained = train(kind, target, cfg.loss, cfg.nets, &tc, |step, loss| {
+    let trained = train(kind, target, cfg.loss, cfg.nets, tc, |step, loss| {
         progress.update(step, loss);
         let now = start.elapsed().as_secs_f64();
         let due = match tick {
@@ -259,7 +251,9 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
             "--lr" => cfg.train.lr = val().parse().expect("--lr R"),
             "--samples" => cfg.samples = val().parse().expect("--samples N"),
             "--sinkhorn" => cfg.sinkhorn = val().parse().expect("--sinkhorn N"),
-            "--max-seconds" => cfg.max_seconds = Some(val().parse().expect("--max-seconds S")),
+            "--max-seconds" => {
+                cfg.train.max_seconds = Some(val().parse().expect("--max-seconds S"))
+            }
             "--seed" => cfg.train.seed = val().parse().expect("--seed S"),
             "--threads" => cfg.train.threads = val().parse().expect("--threads N"),
             "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
