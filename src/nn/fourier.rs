@@ -55,7 +55,7 @@ impl Module for FourierEmbedding {
     fn forward<'t>(&self, p: &Bound<'t>, t: Var<'t>) -> Var<'t> {
         let c = t.tape().constant(self.freqs.clone());
         let arg = t * c + p.var(self.phase);
-        Var::concat(&[arg.sin(), arg.cos()], 1)
+        arg.sin_cos()
     }
 }
 

@@ -17,11 +17,17 @@
 //! | `exp` | vectorised | `g·y` |
 //! | `log` (`ln`) | | `g/a` |
 //! | `sin`, `cos` | | `g·cos a`, `−g·sin a` |
+//! | `sin_cos` `y = [sin a, cos a]` (last axis) | one call each | `rot_dot(g, y)` |
+//! | `rot_dot(g, y)` `g_s·y_c − g_c·y_s` | bilinear | `rot_scale(h, y)`, `−rot_scale(h, g)` |
+//! | `rot_scale(u, v)` `[u·v_c, −u·v_s]` | bilinear | `rot_dot(h, v)`, `−rot_scale(u, h)` |
 //! | `tanh` | vectorised | `tanh_backward(g, y)` |
 //! | `tanh_backward` `g·(1−y²)` | fused | `ḡ·(1−y²)`, `−2·ḡ·g·y` |
 //! | `add_tanh` `tanh(h + b)` | fused, `b` broadcast to `h` | `h̄ = tanh_backward(g, y)`, `b̄ = h̄⇓` |
 //! | `sqrt` | | `g/(2y)` |
-//! | `erf` | series / continued fraction | `g·(2/√π)·exp(−a²)` |
+//! | `erf` | piecewise polynomials | `g·(2/√π)·exp(−a²)` |
+//! | `normal_pdf` `φ(a)` | vectorised `exp` | `−g·a·y` |
+//! | `normal_cdf(a, φ)` `Φ(a)` | `erf` reusing `φ` | `g·φ` (none for the hint `φ`) |
+//! | `gelu⁽ⁿ⁾(a, Φ, φ)` | fused | `g·gelu⁽ⁿ⁺¹⁾(a, Φ, φ)` (none for the hints) |
 //! | `abs` | | `g·sign a` (0 at 0) |
 //! | `select(c, a, b)` | `c ≠ 0 ? a : b`, broadcast | `select(c, g, 0)⇓`, `select(c, 0, g)⇓` |
 //! | comparisons `gt ge lt le eq_mask` | `Tensor` masks | none (not differentiable) |
@@ -39,7 +45,7 @@
 //!
 //! Compositions (no derivative code): `sum`, `sum_axes`, `mean`, `mean_axes`, `max`, `powf`,
 //! `square`, `sigmoid`, `softplus`, `relu`, `leaky_relu`, `silu`, `logsumexp`, `softmax`, `mse`,
-//! `norm`, `dot`, `t`, `flatten`, `gelu` (`½x(1 + erf(x/√2))`), and the matmul conveniences
+//! `norm`, `dot`, `t`, `flatten`, `gelu` (`gelu⁽⁰⁾`), and the matmul conveniences
 //! (rank-1 operands, batch broadcasting).
 
 mod arith;
@@ -50,3 +56,4 @@ mod matmul;
 mod reduce;
 mod shape;
 mod special;
+mod trig;

@@ -5,7 +5,9 @@
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;
-use crate::tensor::Tensor;
+use crate::tensor::fastmath::exp_into;
+use crate::tensor::{pool, Tensor};
+use std::f64::consts::FRAC_1_SQRT_2;
 
 /// `2/√π`.
 const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
@@ -28,6 +30,19 @@ const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 /// that took 70–270 ns per value against 9–14 ns; under the exact GELU of the PINN-sampling
 /// networks that evaluation was two thirds of a training step.
 pub(crate) fn erf_f64(x: f64) -> f64 {
+    erf_with(x, |a| (-a * a).exp())
+}
+
+/// [`erf_f64`] given `e = exp(−x²)`, which the evaluation needs for `|x| ≥ 0.75` (a caller that
+/// has it, such as the normal distribution beside its density, saves the exponential).
+#[inline(always)]
+fn erf_given_exp(x: f64, e: f64) -> f64 {
+    erf_with(x, |_| e)
+}
+
+/// [`erf_f64`] with `exp(−a²)` from `exp_neg_sq(a)` (`a = |x|`).
+#[inline(always)]
+fn erf_with(x: f64, exp_neg_sq: impl Fn(f64) -> f64) -> f64 {
     let a = x.abs();
     let r = if a < 0.75 {
         a + a * horner(&ERF_SMALL, a * a - ERF_SMALL_MID)
@@ -41,7 +56,7 @@ pub(crate) fn erf_f64(x: f64) -> f64 {
         } else {
             (ERFCX_MIDS[3], &ERFCX_3[..])
         };
-        1.0 - (-a * a).exp() * horner(c, a - mid)
+        1.0 - exp_neg_sq(a) * horner(c, a - mid)
     } else if a.is_nan() {
         return x;
     } else {
@@ -170,9 +185,153 @@ impl<'t> Var<'t> {
         self.tape.record(Erf, &[self])
     }
 
-    /// The exact GELU `x·Φ(x) = ½x(1 + erf(x/√2))`, a composition of [`Var::erf`].
+    /// The exact GELU `x·Φ(x) = ½x(1 + erf(x/√2))` elementwise, as
+    /// `gelu_derivative(0)` (see there for its cost and its derivatives).
     pub fn gelu(self) -> Var<'t> {
-        self * ((self * std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0) * 0.5
+        self.gelu_derivative(0)
+    }
+
+    /// The `n`-th derivative of the exact GELU elementwise (`n = 0` is the GELU itself):
+    /// `gelu⁽¹⁾ = Φ + xφ` and, for `n ≥ 2`, `gelu⁽ⁿ⁾ = (−1)ⁿ φ(x)·(He_{n−2}(x) − He_n(x))`, with
+    /// `φ`, `Φ` the standard normal density and distribution and `He` the probabilists' Hermite
+    /// polynomials (`gelu⁽²⁾ = φ·(2 − x²)`, `gelu⁽³⁾ = φ·(x³ − 4x)`).
+    ///
+    /// Three ops: `φ(x)` (a vectorised `exp`), `Φ(x)` (one `erf` that reuses `φ`'s
+    /// exponential) and the fused polynomial combination. [`Var::gelu_derivatives`] shares the
+    /// first two among several orders; the VJP of every order is `g·gelu⁽ⁿ⁺¹⁾(x)` from the same
+    /// `φ` and `Φ`, so derivatives of any order cost no further transcendental functions.
+    pub fn gelu_derivative(self, n: u32) -> Var<'t> {
+        self.gelu_derivatives(&[n])[0]
+    }
+
+    /// The GELU derivatives of the orders in `orders` (see [`Var::gelu_derivative`]), sharing
+    /// one evaluation of `φ(x)` and `Φ(x)`: a forward jet needs orders 0, 1 and 2 of the same
+    /// pre-activations.
+    pub fn gelu_derivatives(self, orders: &[u32]) -> Vec<Var<'t>> {
+        let pdf = self.tape.record(NormalPdf, &[self]);
+        let cdf = self.tape.record(NormalCdf, &[self, pdf]);
+        orders
+            .iter()
+            .map(|&n| self.tape.record(GeluPart(n), &[self, cdf, pdf]))
+            .collect()
+    }
+}
+
+/// `1/√(2π)`.
+const INV_SQRT_2PI: f64 = 0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2;
+/// `√(2π)`.
+const SQRT_2PI: f64 = 2.506_628_274_631_000_5;
+
+/// `gelu⁽ⁿ⁾(x)` from `Φ(x)` and `φ(x)` (see [`Var::gelu_derivative`]).
+#[inline(always)]
+fn gelu_part(n: u32, x: f64, cdf: f64, pdf: f64) -> f64 {
+    match n {
+        // `x·Φ(x)`, the same bits as `(x·(1 + erf(x/√2)))·½`: the factor ½ is exact.
+        0 => x * cdf,
+        1 => cdf + x * pdf,
+        2 => pdf * (2.0 - x * x),
+        _ => {
+            // He_{k+1} = x·He_k − k·He_{k−1} from He_0 = 1, He_1 = x, up to He_n; `below`
+            // keeps He_{n−2}.
+            let (mut prev, mut cur, mut below) = (1.0, x, 1.0);
+            for k in 1..n {
+                below = prev;
+                let next = x * cur - f64::from(k) * prev;
+                prev = cur;
+                cur = next;
+            }
+            let sign = if n % 2 == 0 { 1.0 } else { -1.0 };
+            sign * pdf * (below - cur)
+        }
+    }
+}
+
+/// `gelu⁽ⁿ⁾` over slices for the orders above 3 (rare: fourth and higher derivatives).
+fn run_dyn(n: u32, z: &[f64], cdf: &[f64], pdf: &[f64]) -> Vec<f64> {
+    let values = z.iter().zip(cdf.iter().zip(pdf));
+    pool::collect(z.len(), values.map(|(&v, (&c, &p))| gelu_part(n, v, c, p)))
+}
+
+/// `φ(x) = e^{−x²/2}/√(2π)`, with the vectorised `exp`; VJP `−g·x·φ(x)`.
+struct NormalPdf;
+
+impl Op for NormalPdf {
+    fn name(&self) -> &str {
+        "normal_pdf"
+    }
+    fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
+        let z = x[0].data();
+        let mut arg = pool::collect(z.len(), z.iter().map(|&v| -0.5 * v * v));
+        let mut out = pool::scratch(z.len());
+        exp_into(&arg, &mut out);
+        arg.clear();
+        arg.extend(out.iter().map(|&e| e * INV_SQRT_2PI));
+        pool::recycle(out);
+        Ok(Tensor::from_vec(arg, x[0].shape()))
+    }
+    fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
+        vec![Some(-(args.grad * args.inputs[0] * args.output))]
+    }
+}
+
+/// `Φ(x) = ½(1 + erf(x/√2))` given `φ(x)` as a second input, whose exponential the `erf`
+/// reuses. The output depends on `x` alone, so the VJP is `g·φ(x)` for `x` and none for `φ`.
+struct NormalCdf;
+
+impl Op for NormalCdf {
+    fn name(&self) -> &str {
+        "normal_cdf"
+    }
+    fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
+        let (z, pdf) = (x[0].data(), x[1].data());
+        let values = z
+            .iter()
+            .zip(pdf)
+            .map(|(&v, &p)| 0.5 * (1.0 + erf_given_exp(v * FRAC_1_SQRT_2, p * SQRT_2PI)));
+        Ok(Tensor::from_vec(
+            pool::collect(z.len(), values),
+            x[0].shape(),
+        ))
+    }
+    fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
+        vec![Some(args.grad * args.inputs[1]), None]
+    }
+}
+
+/// `gelu⁽ⁿ⁾(x)` from inputs `x`, `Φ(x)`, `φ(x)`, one pass. The output depends on `x` alone
+/// (`Φ` and `φ` are that function's values, passed to avoid recomputing them), so the VJP is
+/// `g·gelu⁽ⁿ⁺¹⁾(x)` for `x`, from the same `Φ` and `φ`, and none for them.
+struct GeluPart(u32);
+
+impl Op for GeluPart {
+    fn name(&self) -> &str {
+        match self.0 {
+            0 => "gelu",
+            1 => "gelu'",
+            2 => "gelu''",
+            _ => "gelu derivative",
+        }
+    }
+    fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
+        let (z, cdf, pdf) = (x[0].data(), x[1].data(), x[2].data());
+        // One loop per order, so that each is straight-line and vectorises.
+        let run = |f: fn(f64, f64, f64) -> f64| {
+            let values = z.iter().zip(cdf.iter().zip(pdf));
+            pool::collect(z.len(), values.map(|(&v, (&c, &p))| f(v, c, p)))
+        };
+        let values = match self.0 {
+            0 => run(|v, c, _| gelu_part(0, v, c, 0.0)),
+            1 => run(|v, c, p| gelu_part(1, v, c, p)),
+            2 => run(|v, _, p| gelu_part(2, v, 0.0, p)),
+            3 => run(|v, _, p| gelu_part(3, v, 0.0, p)),
+            n => run_dyn(n, z, cdf, pdf),
+        };
+        Ok(Tensor::from_vec(values, x[0].shape()))
+    }
+    fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
+        let (z, cdf, pdf) = (args.inputs[0], args.inputs[1], args.inputs[2]);
+        let next = z.tape.record(GeluPart(self.0 + 1), &[z, cdf, pdf]);
+        vec![Some(args.grad * next), None, None]
     }
 }
 

@@ -173,14 +173,10 @@ impl<'t> Jet<'t> {
                 let ds = s * (1.0 - s);
                 (z * s, s + z * ds, Some(ds * (2.0 + z * (1.0 - 2.0 * s))))
             }
+            // Three fused ops (value, first and second derivative), each one pass.
             Activation::Gelu => {
-                let cdf = 0.5 * (1.0 + (z * std::f64::consts::FRAC_1_SQRT_2).erf());
-                let pdf = (-0.5 * z.square()).exp()
-                    * (0.5 * std::f64::consts::FRAC_2_SQRT_PI)
-                    * std::f64::consts::FRAC_1_SQRT_2;
-                // `z·Φ(z)` reuses `cdf`: the same value as `z.gelu()` bit for bit (the factor
-                // ½ is exact), one `erf` instead of two.
-                (z * cdf, cdf + z * pdf, Some(pdf * (2.0 - z.square())))
+                let g = z.gelu_derivatives(&[0, 1, 2]);
+                (g[0], g[1], Some(g[2]))
             }
             Activation::Relu | Activation::LeakyRelu(_) => {
                 let slope = if let Activation::LeakyRelu(s) = act {

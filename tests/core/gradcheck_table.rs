@@ -167,6 +167,44 @@ fn tanh_third_order() {
         tape.grad(&[a.tanh()], &[a])[0]
     });
 }
+/// `a` with at least one axis (`sin_cos` stacks along the last one).
+fn lift(a: Var<'_>) -> Var<'_> {
+    if a.ndim() == 0 {
+        a.reshape(&[1])
+    } else {
+        a
+    }
+}
+#[test]
+fn sin_cos() {
+    unary("sin_cos", -4.0, 4.0, vec![], |a| lift(a).sin_cos());
+}
+#[test]
+fn sin_cos_third_order() {
+    // The gradient is `rot_dot(w, [sin, cos])`; its second derivatives exercise `rot_scale` and
+    // the VJPs of both bilinear ops.
+    unary("d sin_cos", -4.0, 4.0, vec![], |a| {
+        let tape = a.tape();
+        let y = lift(a).sin_cos();
+        let w = tape.constant(Tensor::linspace(-1.0, 2.0, y.len()).reshape(&y.shape()));
+        tape.grad(&[(y * w).sum()], &[a])[0]
+    });
+}
+#[test]
+fn gelu_derivatives() {
+    unary("gelu'", -4.0, 4.0, vec![], |a| a.gelu_derivative(1));
+    unary("gelu''", -4.0, 4.0, vec![], |a| a.gelu_derivative(2));
+    unary("gelu'''", -4.0, 4.0, vec![], |a| a.gelu_derivative(3));
+    unary("gelu⁽⁵⁾", -4.0, 4.0, vec![], |a| a.gelu_derivative(5));
+}
+#[test]
+fn gelu_shared_derivatives() {
+    // The three orders of one evaluation, as a forward jet uses them, in one function.
+    unary("gelu jet", -4.0, 4.0, vec![], |a| {
+        let g = a.gelu_derivatives(&[0, 1, 2]);
+        g[0] * g[1] + g[2]
+    });
+}
 #[test]
 fn add_tanh() {
     // The bias is the second operand of a broadcast pair whose first operand has the full shape.

@@ -3,7 +3,7 @@
 
 use physgrad::nn::{Activation, FourierMlp, Linear, MlpConfig, Module, ParamStore, Sequential};
 use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
-use physgrad::{Tape, Tensor};
+use physgrad::{Tape, Tensor, Var};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::rc::Rc;
@@ -185,6 +185,40 @@ fn gelu_matches_its_definition_and_third_derivative_of_erf() {
     let d3 = tape.grad(&[d2], &[x])[0];
     let want = std::f64::consts::FRAC_2_SQRT_PI * (4.0 * 0.49 - 2.0) * (-0.49f64).exp();
     assert!((d3.item() - want).abs() < 1e-14);
+}
+
+#[test]
+fn gelu_derivatives_agree_with_the_erf_composition_to_sixth_order() {
+    // Independent route: `½x(1 + erf(x/√2))` built from `erf` and arithmetic, differentiated by
+    // the tape n times, against the fused `gelu_derivative(n)` (Hermite closed forms).
+    for &x0 in &[-9.0, -3.3, -0.7, 0.0, 0.4, 1.9, 5.0] {
+        let tape = Tape::new();
+        let x = tape.var(Tensor::scalar(x0));
+        let mut composed = x * ((x * std::f64::consts::FRAC_1_SQRT_2).erf() + 1.0) * 0.5;
+        for n in 0..=6u32 {
+            let fused = x.gelu_derivative(n).item();
+            let want = composed.item();
+            assert!(
+                (fused - want).abs() <= 1e-13 * (1.0 + want.abs()),
+                "gelu^({n})({x0}): fused {fused:e}, composed {want:e}"
+            );
+            composed = tape.grad(&[composed], &[x])[0];
+        }
+    }
+    // The far tails: φ underflows and every derivative above the first is exactly 0.
+    let tape = Tape::new();
+    let x = tape.var(Tensor::from_vec(vec![-40.0, 40.0], &[2]));
+    assert_eq!(x.gelu_derivative(3).value().data(), &[0.0, 0.0]);
+    assert_eq!(x.gelu_derivative(1).value().data(), &[0.0, 1.0]);
+}
+
+#[test]
+fn sin_cos_is_sin_then_cos_along_the_last_axis() {
+    let tape = Tape::new();
+    let a = tape.var(Tensor::randn(&[3, 2, 5], 4));
+    let want = Var::concat(&[a.sin(), a.cos()], 2);
+    assert_eq!(a.sin_cos().value().data(), want.value().data());
+    assert_eq!(a.sin_cos().shape().as_slice(), &[3, 2, 10]);
 }
 
 #[test]

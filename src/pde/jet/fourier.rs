@@ -42,7 +42,9 @@ impl<'t> Jet<'t> {
         let cw = t.value.tape().constant(c.reshape(&[1, c.len()]));
         let arg = t.affine(cw, Some(p.var(net.embedding.phase)));
         let z = arg.value;
-        let (s, co) = (z.sin(), z.cos());
+        let e = z.sin_cos();
+        let k = c.len();
+        let (s, co) = (e.slice(1, 0..k), e.slice(1, k..2 * k));
         let sin = arg.clone().elementwise(s, co, Some(-s));
         let cos = arg.elementwise(co, -s, Some(-co));
         let e = Jet::concat(sin, cos);
