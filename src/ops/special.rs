@@ -246,10 +246,11 @@ fn gelu_part(n: u32, x: f64, cdf: f64, pdf: f64) -> f64 {
     }
 }
 
-/// `gelu⁽ⁿ⁾` over slices for the orders above 3 (rare: fourth and higher derivatives).
-fn run_dyn(n: u32, z: &[f64], cdf: &[f64], pdf: &[f64]) -> Vec<f64> {
+/// `f(z, Φ, φ)` elementwise into a pooled vector.
+#[inline(always)]
+fn combine(z: &[f64], cdf: &[f64], pdf: &[f64], f: impl Fn(f64, f64, f64) -> f64) -> Vec<f64> {
     let values = z.iter().zip(cdf.iter().zip(pdf));
-    pool::collect(z.len(), values.map(|(&v, (&c, &p))| gelu_part(n, v, c, p)))
+    pool::collect(z.len(), values.map(|(&v, (&c, &p))| f(v, c, p)))
 }
 
 /// `φ(x) = e^{−x²/2}/√(2π)`, with the vectorised `exp`; VJP `−g·x·φ(x)`.
@@ -314,17 +315,13 @@ impl Op for GeluPart {
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
         let (z, cdf, pdf) = (x[0].data(), x[1].data(), x[2].data());
-        // One loop per order, so that each is straight-line and vectorises.
-        let run = |f: fn(f64, f64, f64) -> f64| {
-            let values = z.iter().zip(cdf.iter().zip(pdf));
-            pool::collect(z.len(), values.map(|(&v, (&c, &p))| f(v, c, p)))
-        };
+        // One loop per order, each straight-line (the order is a constant inside it).
         let values = match self.0 {
-            0 => run(|v, c, _| gelu_part(0, v, c, 0.0)),
-            1 => run(|v, c, p| gelu_part(1, v, c, p)),
-            2 => run(|v, _, p| gelu_part(2, v, 0.0, p)),
-            3 => run(|v, _, p| gelu_part(3, v, 0.0, p)),
-            n => run_dyn(n, z, cdf, pdf),
+            0 => combine(z, cdf, pdf, |v, c, _| gelu_part(0, v, c, 0.0)),
+            1 => combine(z, cdf, pdf, |v, c, p| gelu_part(1, v, c, p)),
+            2 => combine(z, cdf, pdf, |v, _, p| gelu_part(2, v, 0.0, p)),
+            3 => combine(z, cdf, pdf, |v, _, p| gelu_part(3, v, 0.0, p)),
+            n => combine(z, cdf, pdf, |v, c, p| gelu_part(n, v, c, p)),
         };
         Ok(Tensor::from_vec(values, x[0].shape()))
     }

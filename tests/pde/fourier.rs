@@ -35,7 +35,10 @@ fn fourier_jets_match_nested() {
             let (store, net) = build(d, c, blocks, 1, seed);
             // times in [0, 1] as in the sampler; frequencies up to 100 make large derivatives
             let xs = Tensor::randn(&[batch, d + 1], seed + 1);
-            for req in requests(d + 1, seed + 2) {
+            for req in requests(d + 1, seed + 2)
+                .into_iter()
+                .chain(time_sparse_requests(d, seed + 3))
+            {
                 let tape = Tape::new();
                 let p = store.bind(&tape);
                 let x = tape.var(xs.clone());
@@ -46,6 +49,23 @@ fn fourier_jets_match_nested() {
             Ok(())
         })
         .unwrap();
+}
+
+/// Requests whose directions move `t` in only some of them, which the jet's time branch
+/// exploits: none (a diffusion in `x` alone), and two that are not adjacent (a three-column
+/// diffusion whose middle column has no `t` component, so the branch's derivatives are
+/// scattered back).
+fn time_sparse_requests(d: usize, seed: u64) -> Vec<physgrad::pde::Request> {
+    use physgrad::pde::{operators::time_sigma, Request};
+    let mut gapped = Tensor::randn(&[d + 1, 3], seed);
+    let mut v = gapped.data().to_vec();
+    v[d * 3 + 1] = 0.0;
+    gapped = Tensor::from_vec(v, &[d + 1, 3]);
+    vec![
+        Request::diffusion(time_sigma(&Tensor::randn(&[d, 2], seed + 1))),
+        Request::diffusion(gapped.clone()),
+        Request::diffusion(gapped).with_gradient(),
+    ]
 }
 
 #[test]
@@ -70,10 +90,20 @@ fn fourier_divergence_matches_nested() {
 
 #[test]
 fn fourier_jet_loss_weight_gradients() {
+    let sigma = physgrad::pde::operators::time_sigma(&Tensor::randn(&[2, 2], 7));
+    weight_gradients(physgrad::pde::Request::diffusion(sigma).with_gradient());
+    // The time branch's derivatives along non-adjacent directions, scattered back (the loss
+    // needs the gradient: directions `e_t` and the two gapped columns that move `t`).
+    for req in time_sparse_requests(2, 8).into_iter().skip(1) {
+        weight_gradients(req.with_gradient());
+    }
+}
+
+/// The weight gradients of a jet residual loss against nested reverse mode, and checked by
+/// finite differences.
+fn weight_gradients(req: physgrad::pde::Request) {
     let (store, net) = build(2, 3, 1, 1, 5);
     let xs = Tensor::randn(&[3, 3], 6).map(|v| 0.05 * v);
-    let sigma = physgrad::pde::operators::time_sigma(&Tensor::randn(&[2, 2], 7));
-    let req = physgrad::pde::Request::diffusion(sigma).with_gradient();
     let tape = Tape::new();
     let p = store.bind(&tape);
     let x = tape.var(xs.clone());

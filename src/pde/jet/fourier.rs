@@ -10,7 +10,7 @@
 
 use super::{identity, plan, scalar_output, Jet};
 use crate::autodiff::Var;
-use crate::nn::{Activation, Bound, FourierMlp, Linear};
+use crate::nn::{Activation, Bound, FourierMlp, Linear, Module};
 use crate::pde::{batch_dims, Derivatives, Request, SecondOrder};
 use crate::tensor::Tensor;
 
@@ -25,6 +25,11 @@ impl<'t> Jet<'t> {
     /// Pushes a jet of the inputs `(x, t)` `[B, d + 1]` through a [`FourierMlp`]:
     /// `f = W_out·GELU(h) + b_out` with `h` from `hₓ + hₜ` and the GELU-Linear blocks.
     ///
+    /// The time branch `hₜ` depends on `t` alone, so it is pushed only along the directions
+    /// that move `t` (while the directions are shared by every row); the others leave it
+    /// constant. A divergence in `x` thus skips the time branch's derivatives entirely, and a
+    /// gradient in `(x, t)` carries one direction through it instead of `d + 1`.
+    ///
     /// # Panics
     /// If the jet's width is not `d + 1` for the network's input width `d`.
     #[track_caller]
@@ -38,20 +43,7 @@ impl<'t> Jet<'t> {
         );
         let x = self.columns(0..d);
         let t = self.columns(d..d + 1);
-        let c = net.embedding.freqs.clone();
-        let cw = t.value.tape().constant(c.reshape(&[1, c.len()]));
-        let arg = t.affine(cw, Some(p.var(net.embedding.phase)));
-        let z = arg.value;
-        let e = z.sin_cos();
-        let k = c.len();
-        let (s, co) = (e.slice(1, 0..k), e.slice(1, k..2 * k));
-        let sin = arg.clone().elementwise(s, co, Some(-s));
-        let cos = arg.elementwise(co, -s, Some(-co));
-        let e = Jet::concat(sin, cos);
-        let ht = e
-            .linear(&net.time_in, p)
-            .activation(Activation::Gelu)
-            .linear(&net.time_out, p);
+        let ht = time_branch(t, net, p);
         let mut h = x.linear(&net.input, p).plus(ht);
         for block in &net.blocks {
             h = h.activation(Activation::Gelu).linear(block, p);
@@ -105,6 +97,81 @@ impl<'t> Jet<'t> {
             trace: a.trace,
         }
     }
+}
+
+/// The jet of the time branch `hₜ = W₂·GELU(W₁·e(t) + b₁) + b₂` for the jet `t` of the time
+/// column, along only the directions with a nonzero `t` component when those are shared by
+/// every row (the others have zero derivatives here), then scattered back to all directions.
+fn time_branch<'t>(t: Jet<'t>, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
+    let nd = t.first.ndim();
+    let m = t.first.shape()[nd - 2];
+    let moving: Vec<usize> = if nd == 2 {
+        let f = t.first.value();
+        (0..m).filter(|&c| f.data()[c] != 0.0).collect()
+    } else {
+        (0..m).collect()
+    };
+    if moving.len() == m {
+        return time_branch_all(t, net, p);
+    }
+    let tape = t.value.tape();
+    let c = net.embedding.channels();
+    if moving.is_empty() {
+        // No direction moves `t`: the value alone, with zero derivatives.
+        let cw = tape.constant(net.embedding.freqs.reshape(&[1, c]));
+        let e = (t.value.matmul(cw) + p.var(net.embedding.phase)).sin_cos();
+        let h = net.time_in.forward(p, e).gelu();
+        return Jet {
+            value: net.time_out.forward(p, h),
+            first: tape.constant(Tensor::zeros(&[m, c])),
+            second: t
+                .second
+                .map(|_| tape.constant(Tensor::zeros(&[t.value.shape()[0], c]))),
+            trace: t.trace,
+        };
+    }
+    let trace = t.trace.clone();
+    let sub = Jet {
+        value: t.value,
+        first: t.first.gather(0, &moving),
+        second: t.second,
+        trace: t
+            .trace
+            .iter()
+            .filter_map(|c| moving.iter().position(|i| i == c))
+            .collect(),
+    };
+    let out = time_branch_all(sub, net, p);
+    let axis = out.first.ndim() - 2;
+    let (lo, hi) = (moving[0], moving[moving.len() - 1] + 1);
+    let first = if hi - lo == moving.len() {
+        out.first.pad(axis, lo, m - hi)
+    } else {
+        out.first.scatter_add(axis, &moving, m)
+    };
+    Jet {
+        value: out.value,
+        first,
+        second: out.second,
+        trace,
+    }
+}
+
+/// The time branch along every direction of `t`.
+fn time_branch_all<'t>(t: Jet<'t>, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
+    let c = net.embedding.freqs.clone();
+    let cw = t.value.tape().constant(c.reshape(&[1, c.len()]));
+    let arg = t.affine(cw, Some(p.var(net.embedding.phase)));
+    let z = arg.value;
+    let e = z.sin_cos();
+    let k = c.len();
+    let (s, co) = (e.slice(1, 0..k), e.slice(1, k..2 * k));
+    let sin = arg.clone().elementwise(s, co, Some(-s));
+    let cos = arg.elementwise(co, -s, Some(-co));
+    Jet::concat(sin, cos)
+        .linear(&net.time_in, p)
+        .activation(Activation::Gelu)
+        .linear(&net.time_out, p)
 }
 
 /// The shape `[B, m, n]` of a per-row `first` with the batch of `with` and the features of `own`.
