@@ -24,7 +24,8 @@
 //! rounding), `--trajectories F` (share of each batch collocated along the
 //! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
 //! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
-//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S). Writes `out/pinn_sampling/`:
+//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S), `--out DIR` (default
+//! `out/pinn_sampling`; separate directories keep concurrent or successive runs' files apart). Writes to it:
 //! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
 //! log-weights) and `_plot.svg`. The test suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
@@ -215,7 +216,17 @@ fn trajectories(cfg: &mut Config) -> &mut model::Trajectories {
     cfg.train.trajectories.get_or_insert_with(Default::default)
 }
 
-fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
+/// What the command line asks for.
+struct Cli {
+    targets: Vec<String>,
+    losses: Vec<LossKind>,
+    cfg: Config,
+    box_scale: f64,
+    /// Output directory (`--out DIR`, default `out/pinn_sampling`).
+    out: String,
+}
+
+fn parse_args() -> Cli {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut cfg = Config::default();
     let (mut targets, mut losses) = (vec!["gmm".to_string()], vec![LossKind::Ode]);
@@ -227,6 +238,7 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
         cfg.sinkhorn = 500;
     }
     let mut box_scale = 1.0;
+    let mut out = "out/pinn_sampling".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut val = || {
@@ -258,6 +270,7 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
             "--threads" => cfg.train.threads = val().parse().expect("--threads N"),
             "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
             "--box" => box_scale = val().parse().expect("--box S"),
+            "--out" => out = val(),
             "--trajectories" => {
                 let f: f64 = val().parse().expect("--trajectories F");
                 assert!(
@@ -274,7 +287,13 @@ fn parse_args() -> (Vec<String>, Vec<LossKind>, Config, f64) {
             other => panic!("unknown option {other}"),
         }
     }
-    (targets, losses, cfg, box_scale)
+    Cli {
+        targets,
+        losses,
+        cfg,
+        box_scale,
+        out,
+    }
 }
 
 fn main() -> Result<()> {
@@ -282,8 +301,14 @@ fn main() -> Result<()> {
     if args.first().map(String::as_str) == Some("--time-step") {
         return timing::time_step(&args[1..]);
     }
-    let (targets, losses, cfg, box_scale) = parse_args();
-    let out = physgrad::report::Output::new("out/pinn_sampling")?;
+    let Cli {
+        targets,
+        losses,
+        cfg,
+        box_scale,
+        out,
+    } = parse_args();
+    let out = physgrad::report::Output::new(&out)?;
     let mut results = vec![];
     let mut failures = vec![];
     for name in &targets {

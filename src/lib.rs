@@ -64,6 +64,7 @@ pub mod nn;
 pub mod ops;
 pub mod optim;
 pub mod ot;
+pub mod parallel;
 pub mod pde;
 pub mod physics;
 pub mod problem;

@@ -45,7 +45,7 @@ Run (from the repository root):
     cargo build --release --example pinn_sampling
     PHYSGRAD_TORCH_THREADS=1 ~/.cache/physgrad-peers-venv/bin/python -W ignore \
         benches/peers/pinn_peers.py [--targets gmm,mw5,mw50] [--losses ode,sde] \
-        [--rounds 3] [--reps 5] [--check-only]
+        [--rounds 3] [--reps 5] [--check-only] [--also-bin old=/path/to/pinn_sampling]
 Prints one JSON line per (target, loss) on stdout and a Markdown table on stderr.
 """
 import argparse
@@ -323,9 +323,9 @@ class JaxStep:
 
 
 # ---------------------------------------------------------------- driver
-def physgrad(name, kind, wp, xp, reps):
+def physgrad(name, kind, wp, xp, reps, binary=BIN):
     env = dict(os.environ, RAYON_NUM_THREADS=str(THREADS))
-    out = subprocess.run([BIN, "--time-step", name, kind, wp, xp, str(reps)],
+    out = subprocess.run([binary, "--time-step", name, kind, wp, xp, str(reps)],
                          stdout=subprocess.PIPE, text=True, check=True, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.startswith("{")][0]
 
@@ -344,7 +344,7 @@ def agree(what, a, b, tol):
         sys.exit(f"{what} disagree: {a!r} vs {b!r} (relative {abs(a - b) / abs(b):.2e})")
 
 
-def run(name, kind, rounds, reps, tmp, check_only):
+def run(name, kind, rounds, reps, tmp, check_only, extra):
     d, factors, box = target(name)
     params, x = init(d, box, 1000 + d)
     flat0 = np.concatenate([a.ravel() for a in params])
@@ -352,6 +352,10 @@ def run(name, kind, rounds, reps, tmp, check_only):
     flat0.astype("<f8").tofile(wp)
     x.astype("<f8").tofile(xp)
     ours = physgrad(name, kind, wp, xp, 1)
+    for label, binary in extra.items():  # another build must compute the same step
+        other = physgrad(name, kind, wp, xp, 1, binary)
+        for what, tol in [("loss", 1e-8), ("grad_sq", 1e-6), ("step_sq", 1e-6)]:
+            agree(f"{name}/{kind} {what} {label}/physgrad", other[what], ours[what], tol)
     sides = {"torch": TorchStep(kind, factors, d, params, x, "autograd"),
              "func": TorchStep(kind, factors, d, params, x, "func"),
              "jax": JaxStep(kind, factors, d, params, x)}
@@ -372,9 +376,11 @@ def run(name, kind, rounds, reps, tmp, check_only):
                       "worst_rel": worst}), file=sys.stderr, flush=True)
     if check_only:
         return None
-    times = {k: [] for k in ["physgrad", *sides]}
+    times = {k: [] for k in ["physgrad", *extra, *sides]}
     for _ in range(rounds):
         times["physgrad"].append(physgrad(name, kind, wp, xp, reps)["seconds"])
+        for label, binary in extra.items():
+            times[label].append(physgrad(name, kind, wp, xp, reps, binary)["seconds"])
         for lib, f in sides.items():
             times[lib].append(median_time(reps, f))
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
@@ -385,6 +391,8 @@ def run(name, kind, rounds, reps, tmp, check_only):
            "physgrad/torch_func": med["physgrad"] / med["func"],
            "physgrad/torch_best": med["physgrad"] / best_torch,
            "physgrad/jax": med["physgrad"] / med["jax"],
+           **{f"{k}/torch_autograd": med[k] / med["torch"] for k in extra},
+           **{f"{k}/jax": med[k] / med["jax"] for k in extra},
            "rounds_s": times}
     print(json.dumps(row), flush=True)
     return row
@@ -397,14 +405,19 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--check-only", action="store_true")
+    ap.add_argument("--also-bin", action="append", default=[], metavar="LABEL=PATH",
+                    help="another pinn_sampling build to time in the same rounds (e.g. the "
+                         "previous commit's), after checking it computes the same step")
     args = ap.parse_args()
+    extra = dict(b.split("=", 1) for b in args.also_bin)
     print(f"# threads {THREADS} (torch, RAYON_NUM_THREADS, XLA); torch {torch.__version__}, "
           f"jax {jax.__version__}; load {os.getloadavg()}", file=sys.stderr, flush=True)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.targets.split(","):
             for kind in args.losses.split(","):
-                rows.append(run(name, kind, args.rounds, args.reps, tmp, args.check_only))
+                rows.append(run(name, kind, args.rounds, args.reps, tmp, args.check_only,
+                                extra))
     if args.check_only:
         return
     print(f"# load {os.getloadavg()}", file=sys.stderr)
@@ -415,6 +428,12 @@ def main():
         print(f"| {r['loss_kind']} | {r['target']} ({r['d']}) | {ms['physgrad']} | {ms['torch']} "
               f"| {ms['func']} | {ms['jax']} | {r['physgrad/torch_autograd']:.3g} | "
               f"{r['physgrad/torch_func']:.3g} | {r['physgrad/jax']:.3g} |", file=sys.stderr)
+    for label in extra:
+        print(f"\n| loss | target (d) | {label} | / autograd | / JAX |", file=sys.stderr)
+        for r in rows:
+            print(f"| {r['loss_kind']} | {r['target']} ({r['d']}) | "
+                  f"{r[label + '_s'] * 1e3:.4g} ms | {r[label + '/torch_autograd']:.3g} | "
+                  f"{r[label + '/jax']:.3g} |", file=sys.stderr)
 
 
 if __name__ == "__main__":

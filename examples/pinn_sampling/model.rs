@@ -333,22 +333,12 @@ impl Paths {
         // their states are stacked back in order.
         let blocks = threads.clamp(1, n);
         let rows = n.div_ceil(blocks);
-        let chunks: Vec<Tensor> = x0
-            .data()
-            .chunks(rows * d)
-            .map(|c| Tensor::from_vec(c.to_vec(), &[c.len() / d, d]))
-            .collect();
-        let parts: Vec<Vec<Tensor>> = if chunks.len() == 1 {
-            vec![run(x0)]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(|| run(c))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("Paths::integrate: a block panicked"))
-                    .collect()
-            })
-        };
+        let chunks: Vec<&[f64]> = x0.data().chunks(rows * d).collect();
+        let parts =
+            physgrad::parallel::ordered_map("Paths::integrate", chunks.len(), blocks, |i| {
+                let c = chunks[i];
+                run(Tensor::from_vec(c.to_vec(), &[c.len() / d, d]))
+            });
         let states: Vec<Tensor> = (0..=k)
             .map(|j| {
                 let data: Vec<f64> = parts.iter().flat_map(|p| p[j].data().to_vec()).collect();

@@ -287,21 +287,13 @@ impl ParamStore {
             let l = loss(k, &tape, &p).check_finite("loss")?;
             Ok((l.value().sum_all(), p.gradients(l)))
         };
-        let results: Vec<crate::Result<(f64, Grads)>> = if weights.len() == 1 {
-            vec![shard(0)]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = (1..weights.len())
-                    .map(|k| scope.spawn(move || shard(k)))
-                    .collect();
-                let mut out = vec![shard(0)];
-                out.extend(handles.into_iter().map(|h| {
-                    h.join()
-                        .expect("ParamStore::step_sharded: a shard panicked")
-                }));
-                out
-            })
-        };
+        // One thread per shard, shard 0 on the calling thread.
+        let results = crate::parallel::ordered_map(
+            "ParamStore::step_sharded",
+            weights.len(),
+            weights.len(),
+            shard,
+        );
         let mut value = 0.0;
         let mut total: Option<Grads> = None;
         for (r, &w) in results.into_iter().zip(weights) {

@@ -1,7 +1,13 @@
-//! Special functions as primitives: the error function `erf`, needed by the exact GELU.
+//! Special functions as primitives: the error function `erf`, and the exact GELU with its
+//! derivatives of every order.
 //!
 //! `erf x = (2/√π) ∫₀ˣ e^{−s²} ds`, so `d erf/dx = (2/√π)·e^{−x²}` and the VJP is
 //! `x̄ = g·(2/√π)·exp(−x²)`, written with `Var` ops: every higher derivative follows from `exp`.
+//!
+//! The GELU `x·Φ(x)` is built from the normal density `φ` and distribution `Φ`, each evaluated
+//! once per tensor, and fused polynomial combinations of them ([`Var::gelu_derivative`]): a
+//! forward jet through a GELU needs its value, first and second derivative, and the reverse pass
+//! of each needs the next one, all from the same `φ` and `Φ`.
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;

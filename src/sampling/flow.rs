@@ -84,39 +84,15 @@ where
             &field,
         )
     };
-    // Chunks are dealt round-robin to the threads; each thread returns its results in order.
-    let threads = cfg.threads.clamp(1, starts.len().max(1));
-    type Chunk = Result<(Tensor, Vec<f64>)>;
-    let mut results: Vec<Option<Chunk>> = Vec::new();
-    results.resize_with(starts.len(), || None);
-    if threads == 1 {
-        for (slot, &start) in results.iter_mut().zip(&starts) {
-            *slot = Some(one(start));
-        }
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|k| {
-                    let (one, starts) = (&one, &starts);
-                    scope.spawn(move || {
-                        (k..starts.len())
-                            .step_by(threads)
-                            .map(|i| (i, one(starts[i])))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            for h in handles {
-                for (i, r) in h.join().expect("transport: a chunk's thread panicked") {
-                    results[i] = Some(r);
-                }
-            }
+    // Chunks are dealt round-robin to the threads and collected in order.
+    let results =
+        crate::parallel::ordered_map("sampling::transport", starts.len(), cfg.threads, |i| {
+            one(starts[i])
         });
-    }
     let mut xs = Vec::with_capacity(n * d);
     let mut deltas = Vec::with_capacity(n);
     for r in results {
-        let (x, delta) = r.expect("every chunk ran")?;
+        let (x, delta) = r?;
         xs.extend_from_slice(x.data());
         deltas.extend(delta);
     }

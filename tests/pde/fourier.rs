@@ -127,3 +127,29 @@ fn weight_gradients(req: physgrad::pde::Request) {
     });
     check_grad(f, store.values(), &GradCheck::default()).unwrap();
 }
+
+#[test]
+fn fourier_divergence_matches_nested_at_the_sampler_width() {
+    // d = 50, 64 channels, 4 blocks: the Many-Well d = 50 drift (more directions than the
+    // property test's small widths; the time branch sees none of them).
+    let (store, net) = build(50, 64, 4, 50, 3);
+    let tape = Tape::new();
+    let p = store.bind(&tape);
+    let mut xs = Tensor::randn(&[4, 51], 4);
+    let mut v = xs.data().to_vec();
+    for r in 0..4 {
+        v[r * 51 + 50] = 0.25 * r as f64; // times in [0, 1]
+    }
+    xs = Tensor::from_vec(v, &[4, 51]);
+    let x = tape.var(xs);
+    let coords: Vec<usize> = (0..50).collect();
+    let (u, div) = jet::fourier_divergence(&net, &p, x, &coords);
+    let u_ref = net.forward(&p, x);
+    close(&u.value(), &u_ref.value(), "field").unwrap();
+    close(
+        &div.value(),
+        &neural::divergence(x, u_ref, &coords).value(),
+        "divergence",
+    )
+    .unwrap();
+}

@@ -111,7 +111,9 @@ fn time_branch<'t>(t: Jet<'t>, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
     } else {
         (0..m).collect()
     };
-    if moving.len() == m {
+    // Without any moving direction, a second-order term of `t` itself (never present for an
+    // input jet) would still feed the branch's: the general path handles it.
+    if moving.len() == m || moving.is_empty() && t.second.is_some() {
         return time_branch_all(t, net, p);
     }
     let tape = t.value.tape();
@@ -124,9 +126,7 @@ fn time_branch<'t>(t: Jet<'t>, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
         return Jet {
             value: net.time_out.forward(p, h),
             first: tape.constant(Tensor::zeros(&[m, c])),
-            second: t
-                .second
-                .map(|_| tape.constant(Tensor::zeros(&[t.value.shape()[0], c]))),
+            second: None,
             trace: t.trace,
         };
     }
