@@ -166,8 +166,9 @@ fn time_branch_all<'t>(t: Jet<'t>, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
     let e = z.sin_cos();
     let k = c.len();
     let (s, co) = (e.slice(1, 0..k), e.slice(1, k..2 * k));
-    let sin = arg.clone().elementwise(s, co, Some(-s));
-    let cos = arg.elementwise(co, -s, Some(-co));
+    let neg_s = -s; // sin'' and cos' are the same tensor: one op on the tape
+    let sin = arg.clone().elementwise(s, co, Some(neg_s));
+    let cos = arg.elementwise(co, neg_s, Some(-co));
     Jet::concat(sin, cos)
         .linear(&net.time_in, p)
         .activation(Activation::Gelu)
