@@ -24,10 +24,14 @@
 //! rounding), `--trajectories F` (share of each batch collocated along the
 //! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
 //! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
-//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S), `--out DIR` (default
+//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S), `--flow-steps N` (RK4 steps of the
+//! sampler, default 200), `--logz-init auto|zero|prior|prior:N|VALUE` (where `log z` starts:
+//! `prior` is the importance-sampling estimate from N prior samples, 10⁵ by default; `auto`, the
+//! default, is that estimate when positive and 0 otherwise; see `model::LogzInit`), `--init CKPT` (start from the weights of an earlier run; with
+//! `--steps 0` only sample), `--out DIR` (default
 //! `out/pinn_sampling`; separate directories keep concurrent or successive runs' files apart). Writes to it:
 //! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
-//! log-weights) and `_plot.svg`. The test suite runs a reduced configuration
+//! log-weights), `_weights.ckpt` (the trained weights, for `--init`) and `_plot.svg`. The test suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
 //!
 //! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS` times one training step (loss, weight
@@ -84,6 +88,8 @@ impl Default for Config {
                 max_seconds: None,
                 trajectories: None,
                 threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+                logz_init: model::LogzInit::Auto(model::LogzInit::SAMPLES),
+                init: None,
             },
             nets: NetConfig::default(),
             loss: LossParams::default(),
@@ -171,8 +177,15 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
     let train_seconds = start.elapsed().as_secs_f64();
     if verbose {
         let last = trained.losses.last().copied().unwrap_or(f64::NAN);
+        let logz = trained.nets.logz.map_or(String::new(), |id| {
+            format!(
+                ", log z {:.4} (from {:.4})",
+                trained.store.get(id).data()[0],
+                trained.logz_start.unwrap_or(0.0)
+            )
+        });
         println!(
-            "  trained {} steps in {train_seconds:.0} s, final loss {last:.4e}",
+            "  trained {} steps in {train_seconds:.0} s, final loss {last:.4e}{logz}",
             trained.losses.len()
         );
     }
@@ -271,6 +284,14 @@ fn parse_args() -> Cli {
             "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
             "--box" => box_scale = val().parse().expect("--box S"),
             "--out" => out = val(),
+            "--logz-init" => {
+                let v = val();
+                cfg.train.logz_init = model::LogzInit::parse(&v).unwrap_or_else(|| {
+                    panic!("--logz-init takes auto, zero, prior, prior:N or a number, got {v}")
+                })
+            }
+            "--init" => cfg.train.init = Some(val().into()),
+            "--flow-steps" => cfg.flow_steps = val().parse().expect("--flow-steps N"),
             "--trajectories" => {
                 let f: f64 = val().parse().expect("--trajectories F");
                 assert!(

@@ -56,7 +56,8 @@ pub fn write_summary(out: &Output, table: &Table) -> Result<()> {
     Ok(())
 }
 
-/// `<target>_<loss>_loss.csv`, `_samples.csv` (samples + log-weights) and `_plot.svg`.
+/// `<target>_<loss>_loss.csv`, `_samples.csv` (samples + log-weights), `_weights.ckpt` (the
+/// trained weights) and `_plot.svg`.
 ///
 /// # Errors
 /// `Io` if a file cannot be written.
@@ -71,6 +72,9 @@ pub fn write_run(out: &Output, r: &RunResult) -> Result<()> {
         &format!("{name}_samples.csv"),
         &physgrad::sampling::samples_csv(&r.x, &r.log_w),
     )?;
+    let mut ckpt = physgrad::nn::Checkpoint::new();
+    ckpt.insert_params(&r.trained.store);
+    ckpt.save(out.path(&format!("{name}_weights.ckpt")))?;
     out.write(&format!("{name}_plot.svg"), &figure(r))?;
     Ok(())
 }

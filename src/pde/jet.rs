@@ -207,9 +207,14 @@ impl<'t> Jet<'t> {
 
     /// Pushes the jet through an [`Mlp`] (affine layers, activations, residual connections).
     pub fn mlp(self, net: &Mlp, p: &Bound<'t>) -> Jet<'t> {
+        self.mlp_layers(net, p, net.layers.len())
+    }
+
+    /// The first `k` layers of `net`.
+    fn mlp_layers(self, net: &Mlp, p: &Bound<'t>, k: usize) -> Jet<'t> {
         let n = net.layers.len();
         let mut h = self;
-        for (l, layer) in net.layers.iter().enumerate() {
+        for (l, layer) in net.layers.iter().enumerate().take(k) {
             let w = p.var(layer.weight);
             let b = layer.bias.map(|b| p.var(b));
             let y = h.clone().affine(w, b).activation(layer.activation);
@@ -217,6 +222,100 @@ impl<'t> Jet<'t> {
             h = if skip { h.plus(y) } else { y };
         }
         h
+    }
+
+    /// Pushes the jet through all of `net` but its last layer, when that layer is affine with
+    /// no activation (otherwise `None`): see [`Penultimate`].
+    pub fn mlp_penultimate(self, net: &Mlp, p: &Bound<'t>) -> Option<Penultimate<'t>> {
+        let last = net.layers.last()?;
+        if last.activation != Activation::Identity {
+            return None;
+        }
+        Some(Penultimate {
+            hidden: self.mlp_layers(net, p, net.layers.len() - 1),
+            weight: p.var(last.weight),
+            bias: last.bias.map(|b| p.var(b)),
+        })
+    }
+}
+
+/// A jet stopped before a network's last layer, an affine map `u = hW + b` with `W` `[k, n]`.
+///
+/// A divergence needs `m` entries `∂u_j/∂s_j` of the output's `[B, m, n]` first derivatives;
+/// the full product `J W` computes all `m·n` (at d = 50, fifty times more than used), and the
+/// reverse pass pays for them twice more. [`Penultimate::entries`] forms only the requested
+/// entries, `Σ_c J[b, s, c]·W[c, j]`, as row dots.
+#[derive(Clone, Debug)]
+pub struct Penultimate<'t> {
+    /// The jet of the last layer's input `h` `[B, k]`.
+    pub hidden: Jet<'t>,
+    /// `W` `[k, n]`.
+    pub weight: Var<'t>,
+    /// `b` `[n]`.
+    pub bias: Option<Var<'t>>,
+}
+
+impl<'t> Penultimate<'t> {
+    /// The whole output jet (what the network's own jet gives).
+    pub fn finish(self) -> Jet<'t> {
+        self.hidden.affine(self.weight, self.bias)
+    }
+
+    /// The output values `[B, n]` and `Σ_j ∂u_j/∂s_j` `[B]` (a divergence when the directions
+    /// are the unit vectors of the coordinates the components move along; `m = n`).
+    ///
+    /// # Panics
+    /// If there are fewer directions than output components.
+    #[track_caller]
+    pub fn divergence(self) -> (Var<'t>, Var<'t>) {
+        let n = self.weight.shape()[1];
+        let pairs: Vec<(usize, usize)> = (0..n).map(|j| (j, j)).collect();
+        let (u, e, _) = self.entries(&pairs);
+        (u, e.sum_axes(&[1], false))
+    }
+
+    /// The output values `[B, n]`, the entries `E[b, i] = ∂u_{j_i}/∂s_{c_i}` `[B, K]` for the
+    /// pairs `(c_i, j_i)` = (direction, output component), and the output's second-order term
+    /// `[B, n]` (`None` while zero). With no pairs, `E` is `[B, 0]`: a pass that needs the
+    /// second-order term alone skips the first derivatives' product.
+    ///
+    /// # Panics
+    /// If a direction or component is out of range.
+    #[track_caller]
+    pub fn entries(self, pairs: &[(usize, usize)]) -> (Var<'t>, Var<'t>, Option<Var<'t>>) {
+        let h = self.hidden;
+        let (w, tape) = (self.weight, h.value.tape());
+        let b = h.value.shape()[0];
+        let ws = w.shape();
+        let (k, n) = (ws[0], ws[1]);
+        let nd = h.first.ndim();
+        let m = h.first.shape()[nd - 2];
+        if let Some(bad) = pairs.iter().find(|&&(c, j)| c >= m || j >= n) {
+            panic!("Penultimate::entries: pair {bad:?} out of range for {m} directions and {n} outputs");
+        }
+        let z = h.value.matmul(w);
+        let value = self.bias.map_or(z, |bias| z + bias);
+        let second = h.second.map(|l| l.matmul(w));
+        if pairs.is_empty() {
+            return (value, tape.constant(Tensor::zeros(&[b, 0])), second);
+        }
+        let dirs: Vec<usize> = pairs.iter().map(|p| p.0).collect();
+        let outs: Vec<usize> = pairs.iter().map(|p| p.1).collect();
+        let identity =
+            |v: &[usize], len: usize| v.len() == len && v.iter().enumerate().all(|(i, &x)| i == x);
+        let first = if nd == 2 {
+            h.first.broadcast_to(&[b, m, k])
+        } else {
+            h.first
+        };
+        let js = if identity(&dirs, m) {
+            first
+        } else {
+            first.gather(1, &dirs)
+        };
+        let wt = w.t();
+        let wsel = if identity(&outs, n) { wt } else { wt.gather(0, &outs) };
+        (value, (js * wsel).sum_axes(&[2], false), second)
     }
 }
 
@@ -318,7 +417,16 @@ pub fn mlp_divergence<'t>(
     let (b, d) = batch_dims(x, "jet::mlp_divergence");
     let m = coords.len();
     let dirs = SecondOrder::Laplacian(coords.to_vec()).directions(d);
-    let out = Jet::input(x, &dirs, vec![]).mlp(net, p);
+    let jet = Jet::input(x, &dirs, vec![]);
+    let width = net.layers.last().map_or(d, |l| l.out_features);
+    assert!(
+        width == m,
+        "jet::mlp_divergence: the field must be [{b}, {m}], got [{b}, {width}]"
+    );
+    if let Some(pen) = jet.clone().mlp_penultimate(net, p) {
+        return pen.divergence();
+    }
+    let out = jet.mlp(net, p);
     let s = out.value.shape();
     assert!(
         s.as_slice() == [b, m],

@@ -7,7 +7,7 @@ use super::merge::Cols;
 use crate::autodiff::Var;
 use crate::nn::{Bound, FourierMlp, Mlp};
 use crate::pde::hutchinson::{self, HutchinsonConfig};
-use crate::pde::jet::Jet;
+use crate::pde::jet::{Jet, Penultimate};
 use crate::pde::neural;
 use crate::tensor::Tensor;
 use std::collections::HashMap;
@@ -100,20 +100,6 @@ fn groups(d: usize, cols: &[Cols]) -> Vec<Group> {
     g
 }
 
-fn run<'t>(
-    net: JetNet<'_>,
-    p: &Bound<'t>,
-    x: Var<'t>,
-    dirs: &Tensor,
-    trace: Vec<usize>,
-) -> Jet<'t> {
-    let j = Jet::input(x, dirs, trace);
-    match net {
-        JetNet::Mlp(m) => j.mlp(m, p),
-        JetNet::Fourier(f) => j.fourier_mlp(f, p),
-    }
-}
-
 /// Reads `[B]` column `fc` of `[B, n]`.
 fn comp<'t>(v: Var<'t>, fc: usize) -> Var<'t> {
     let b = v.shape()[0];
@@ -138,8 +124,52 @@ fn first_pass(d: usize, first: &[usize], g0: Option<&Group>) -> (Tensor, Vec<usi
     }
 }
 
+/// A network's jet output: stopped before an affine last layer, or complete.
+enum Out<'t> {
+    Pen(Penultimate<'t>),
+    Full(Jet<'t>),
+}
+
+fn run_out<'t>(
+    net: JetNet<'_>,
+    p: &Bound<'t>,
+    x: Var<'t>,
+    dirs: &Tensor,
+    trace: Vec<usize>,
+) -> Out<'t> {
+    let j = Jet::input(x, dirs, trace);
+    match net {
+        JetNet::Mlp(m) => match j.clone().mlp_penultimate(m, p) {
+            Some(pen) => Out::Pen(pen),
+            None => Out::Full(j.mlp(m, p)),
+        },
+        JetNet::Fourier(f) => match j.fourier_penultimate(f, p) {
+            Ok(pen) => Out::Pen(pen),
+            Err(h) => Out::Full(h.linear(&f.output, p)),
+        },
+    }
+}
+
+/// Columns `pos` of `e` `[B, K]`: `e` itself, a slice or a gather.
+fn columns<'t>(e: Var<'t>, pos: &[usize]) -> Var<'t> {
+    let k = e.shape()[1];
+    let contiguous = pos.windows(2).all(|w| w[1] == w[0] + 1);
+    match pos.first() {
+        Some(&0) if contiguous && pos.len() == k => e,
+        Some(&a) if contiguous => e.slice(1, a..a + pos.len()),
+        _ => e.gather(1, pos),
+    }
+}
+
 /// All `cols` of one field at the points `x` `[B, d]` by forward jets; values `[B, n]` where a
 /// scalar field has `n = 1` (the caller reshapes).
+///
+/// The first derivatives the columns use are entries `(direction, component)` of the output's
+/// `[B, m, n]` Jacobian. When they are at most a quarter of it and the last layer is affine (a
+/// divergence in d ≥ 4: `m` of `m·n`), they are formed as row dots before that layer
+/// ([`Penultimate::entries`]); otherwise the whole Jacobian is formed and the entries taken by
+/// one gather. Slicing entries one by one would cost, in the reverse pass, a zero-padded
+/// `[B, m, n]` gradient per entry (at d = 50 a divergence made a hundred passes over 10 MB).
 pub(crate) fn jet_needs<'t>(
     net: JetNet<'_>,
     p: &Bound<'t>,
@@ -150,43 +180,68 @@ pub(crate) fn jet_needs<'t>(
     let first = first_cols(cols);
     let groups = groups(d, cols);
     let (dirs, trace) = first_pass(d, &first, groups.first());
-    let out = run(net, p, x, &dirs, trace);
-    let n = out.value.shape()[1];
-    let tape = x.tape();
-    let zeros = || tape.constant(Tensor::zeros(&[b, n]));
     let m = dirs.shape()[1];
-    let jac = out.first.broadcast_to(&[b, m, n]);
+    let idx = |c: usize| first.iter().position(|f| *f == c).expect("planned column");
+    // The distinct entries, and each column's positions among them.
+    let mut pairs: Vec<(usize, usize)> = vec![];
+    let mut at = |pair: (usize, usize)| match pairs.iter().position(|q| *q == pair) {
+        Some(i) => i,
+        None => {
+            pairs.push(pair);
+            pairs.len() - 1
+        }
+    };
+    let positions: Vec<Vec<usize>> = cols
+        .iter()
+        .map(|c| match c {
+            Cols::D { fc, col } => vec![at((idx(*col), *fc))],
+            Cols::Grad(cs) => cs.iter().map(|&c| at((idx(c), 0))).collect(),
+            Cols::Div(cs) => cs.iter().enumerate().map(|(j, &c)| at((idx(c), j))).collect(),
+            _ => vec![],
+        })
+        .collect();
+    let tape = x.tape();
+    let (value, entries, second0) = match run_out(net, p, x, &dirs, trace) {
+        Out::Pen(pen) if 4 * pairs.len() <= m * pen.weight.shape()[1] => pen.entries(&pairs),
+        out => {
+            let o = match out {
+                Out::Pen(pen) => pen.finish(),
+                Out::Full(o) => o,
+            };
+            let n = o.value.shape()[1];
+            let e = if pairs.is_empty() {
+                tape.constant(Tensor::zeros(&[b, 0]))
+            } else {
+                let flat: Vec<usize> = pairs.iter().map(|&(i, fc)| i * n + fc).collect();
+                o.first.broadcast_to(&[b, m, n]).reshape(&[b, m * n]).gather(1, &flat)
+            };
+            (o.value, e, o.second)
+        }
+    };
+    let n = value.shape()[1];
+    let zeros = || tape.constant(Tensor::zeros(&[b, n]));
     let mut seconds: Vec<Var<'t>> = Vec::with_capacity(groups.len());
     if !groups.is_empty() {
-        seconds.push(out.second.unwrap_or_else(zeros));
+        seconds.push(second0.unwrap_or_else(zeros));
     }
     for g in groups.iter().skip(1) {
         let gd = g.directions(d);
         let k = gd.shape()[1];
-        let o = run(net, p, x, &gd, (0..k).collect());
-        seconds.push(o.second.unwrap_or_else(zeros));
+        // The second-order term alone: no first-derivative product at the last layer.
+        let second = match run_out(net, p, x, &gd, (0..k).collect()) {
+            Out::Pen(pen) => pen.entries(&[]).2,
+            Out::Full(o) => o.second,
+        };
+        seconds.push(second.unwrap_or_else(zeros));
     }
-    let idx = |c: usize| first.iter().position(|f| *f == c).expect("planned column");
-    let d1 = |fc: usize, c: usize| {
-        let i = idx(c);
-        jac.slice(1, i..i + 1).slice(2, fc..fc + 1).reshape(&[b])
-    };
-    // Several entries of `jac` at once by one gather over its flattened rows: slicing them one
-    // by one costs, in the reverse pass, a zero-padded `[B, m, n]` gradient and its accumulation
-    // per entry (at d = 50 a divergence made a hundred passes over a 10 MB Jacobian).
-    let entries = |at: &mut dyn Iterator<Item = (usize, usize)>| {
-        let flat: Vec<usize> = at.map(|(fc, c)| idx(c) * n + fc).collect();
-        jac.reshape(&[b, m * n]).gather(1, &flat)
-    };
     let second = |g: &Group| seconds[groups.iter().position(|h| h == g).expect("planned group")];
     cols.iter()
-        .map(|c| match c {
-            Cols::Value => out.value,
-            Cols::D { fc, col } => d1(*fc, *col),
-            Cols::Grad(cs) => entries(&mut cs.iter().map(|&c| (0, c))),
-            Cols::Div(cs) => {
-                entries(&mut cs.iter().enumerate().map(|(j, &c)| (j, c))).sum_axes(&[1], false)
-            }
+        .zip(&positions)
+        .map(|(c, pos)| match c {
+            Cols::Value => value,
+            Cols::D { .. } => columns(entries, pos).reshape(&[b]),
+            Cols::Grad(_) => columns(entries, pos),
+            Cols::Div(_) => columns(entries, pos).sum_axes(&[1], false),
             Cols::Lap(cs) => comp(second(&Group::Units(cs.clone())), 0),
             Cols::Diffusion(s) => comp(second(&Group::Dirs(s.clone())), 0),
             Cols::D2 { fc, a, b: bb } if a == bb => comp(second(&Group::Units(vec![*a])), *fc),

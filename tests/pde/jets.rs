@@ -3,7 +3,7 @@
 
 use physgrad::nn::{Activation, Mlp, MlpConfig, Module, ParamStore};
 use physgrad::pde::{jet, neural, Derivatives, Request};
-use physgrad::testing::{check_grad, hr, GradCheck};
+use physgrad::testing::{check_grad, check_grad2, hr, GradCheck};
 use physgrad::{Tape, Tensor};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -181,5 +181,106 @@ fn weight_gradients_of_jet_loss() {
             residual_loss(&jet::mlp_scalar(&n, &p, x, &r))
         });
         check_grad(f, store.values(), &GradCheck::default()).unwrap();
+    }
+}
+
+/// `Penultimate::entries` against the whole output jet: for random MLPs (identity last layer),
+/// direction sets, traces and entry lists (repeated, out of order, empty), the values, the
+/// second-order term and every requested entry `∂u_j/∂s_c` agree; an MLP whose last layer has
+/// an activation has no penultimate form.
+#[test]
+fn penultimate_entries_match_the_whole_jacobian() {
+    let strategy = (
+        1usize..5,
+        1usize..6,
+        1usize..5,
+        0usize..ACTS.len(),
+        1usize..4,
+        0u64..1000,
+    );
+    runner()
+        .run(&strategy, |(d, h, n, a, layers, seed)| {
+            let mut widths = vec![d];
+            widths.extend(std::iter::repeat_n(h, layers - 1));
+            widths.push(n);
+            let (store, net) = build(&widths, ACTS[a], false, seed);
+            let m = 1 + (seed as usize % 4);
+            let dirs = Tensor::randn(&[d, m], seed + 2);
+            let trace: Vec<usize> = (0..m).filter(|c| (c + seed as usize) % 2 == 0).collect();
+            let xs = Tensor::randn(&[3, d], seed + 1);
+            let tape = Tape::new();
+            let p = store.bind(&tape);
+            let x = tape.var(xs);
+            let jet = jet::Jet::input(x, &dirs, trace);
+            let full = jet.clone().mlp(&net, &p);
+            let pen = jet.mlp_penultimate(&net, &p).expect("identity last layer");
+            let k = (seed as usize) % 7;
+            let pairs: Vec<(usize, usize)> = (0..k)
+                .map(|i| ((i * 5 + seed as usize) % m, (i * 3 + 1) % n))
+                .collect();
+            let (u, e, second) = pen.entries(&pairs);
+            close(&u.value(), &full.value.value(), "value")?;
+            prop_assert!(e.shape().as_slice() == [3, k], "entries shape {:?}", e.shape());
+            match (second, full.second) {
+                (Some(a), Some(b)) => close(&a.value(), &b.value(), "second order")?,
+                (None, None) => {}
+                _ => prop_assert!(false, "second-order presence differs"),
+            }
+            let jac = full.first.broadcast_to(&[3, m, n]).value();
+            for (i, &(c, j)) in pairs.iter().enumerate() {
+                for b in 0..3 {
+                    let (got, want) = (e.value().data()[b * k + i], jac.data()[(b * m + c) * n + j]);
+                    prop_assert!(
+                        (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+                        "entry ({c}, {j}) row {b}: {got} against {want}"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (store, net) = build(&[2, 3, 2], Activation::Tanh, false, 1);
+    let mut net = net;
+    net.layers.last_mut().unwrap().activation = Activation::Tanh;
+    let tape = Tape::new();
+    let p = store.bind(&tape);
+    let eye = Tensor::from_vec(vec![1.0, 0.0, 0.0, 1.0], &[2, 2]);
+    let jet = jet::Jet::input(tape.var(Tensor::randn(&[2, 2], 3)), &eye, vec![]);
+    assert!(jet.mlp_penultimate(&net, &p).is_none());
+}
+
+/// The entries pass first- and second-order finite-difference checks in the points and in the
+/// last layer's weights (the earlier layers' weights go through the same jet ops as before).
+#[test]
+fn penultimate_entries_gradient_checks() {
+    let (store, net) = build(&[3, 4, 3], Activation::Gelu, false, 5);
+    let last = net.layers.last().unwrap().clone();
+    let xs = Tensor::randn(&[2, 3], 6);
+    let inputs = [
+        xs,
+        store.get(last.weight).clone(),
+        store.get(last.bias.unwrap()).clone(),
+    ];
+    let dirs = Tensor::randn(&[3, 2], 7);
+    for pairs in [vec![(0, 0), (1, 1)], vec![(1, 2), (0, 0), (1, 2)], vec![]] {
+        let (s, n, d) = (store.clone(), net.clone(), dirs.clone());
+        let f = hr(move |_, v| {
+            let p = s.bind_vars(&s.ids().map(|id| {
+                if id == last.weight {
+                    v[1]
+                } else if Some(id) == last.bias {
+                    v[2]
+                } else {
+                    v[0].tape().constant(s.get(id).clone())
+                }
+            }).collect::<Vec<_>>());
+            let jet = jet::Jet::input(v[0], &d, vec![0, 1]);
+            let (u, e, second) = jet.mlp_penultimate(&n, &p).unwrap().entries(&pairs);
+            let l = second.unwrap();
+            (u.square().sum() + (e.sum() * l.sum()).sin()).reshape(&[1])
+        });
+        let cfg = GradCheck::default();
+        check_grad(&f, &inputs, &cfg).unwrap();
+        check_grad2(&f, &inputs, &cfg).unwrap();
     }
 }

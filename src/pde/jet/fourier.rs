@@ -8,7 +8,7 @@
 //! `L_e = [−sin(a)·Σ_{c∈T}(J_{t,c} c)², −cos(a)·Σ_{c∈T}(J_{t,c} c)²]` with `a = c·t + φ`;
 //! the rest of the network is affine maps, exact GELUs and one sum of branches.
 
-use super::{identity, plan, scalar_output, Jet};
+use super::{plan, scalar_output, Jet, Penultimate};
 use crate::autodiff::Var;
 use crate::nn::{Activation, Bound, FourierMlp, Linear, Module};
 use crate::pde::{batch_dims, Derivatives, Request, SecondOrder};
@@ -34,6 +34,23 @@ impl<'t> Jet<'t> {
     /// If the jet's width is not `d + 1` for the network's input width `d`.
     #[track_caller]
     pub fn fourier_mlp(self, net: &FourierMlp, p: &Bound<'t>) -> Jet<'t> {
+        match self.fourier_penultimate(net, p) {
+            Ok(pen) => pen.finish(),
+            Err(h) => h.linear(&net.output, p),
+        }
+    }
+
+    /// Pushes the jet through all of `net` but its output layer (see [`Penultimate`]); when
+    /// that layer has an activation, `Err` with the jet of its input instead.
+    ///
+    /// # Panics
+    /// As [`Jet::fourier_mlp`].
+    #[track_caller]
+    pub fn fourier_penultimate(
+        self,
+        net: &FourierMlp,
+        p: &Bound<'t>,
+    ) -> Result<Penultimate<'t>, Jet<'t>> {
         let n = self.value.shape()[1];
         let d = net.input.in_features;
         assert!(
@@ -48,7 +65,15 @@ impl<'t> Jet<'t> {
         for block in &net.blocks {
             h = h.activation(Activation::Gelu).linear(block, p);
         }
-        h.activation(Activation::Gelu).linear(&net.output, p)
+        let hidden = h.activation(Activation::Gelu);
+        if net.output.activation != Activation::Identity {
+            return Err(hidden);
+        }
+        Ok(Penultimate {
+            hidden,
+            weight: p.var(net.output.weight),
+            bias: net.output.bias.map(|b| p.var(b)),
+        })
     }
 
     /// The jet of the feature columns `range` (value `[B, k]`, first derivatives `[…, m, k]`).
@@ -215,17 +240,23 @@ pub fn fourier_divergence<'t>(
 ) -> (Var<'t>, Var<'t>) {
     let (b, n) = batch_dims(xt, "jet::fourier_divergence");
     let dirs = SecondOrder::Laplacian(coords.to_vec()).directions(n);
-    let out = Jet::input(xt, &dirs, vec![]).fourier_mlp(net, p);
     let m = coords.len();
-    let s = out.value.shape();
+    let out = net.output.out_features;
     assert!(
-        s.as_slice() == [b, m],
-        "jet::fourier_divergence: the field must be [{b}, {m}], got {:?}",
-        s.as_slice()
+        out == m,
+        "jet::fourier_divergence: the field must be [{b}, {m}], got [{b}, {out}]"
     );
-    let eye = xt.tape().constant(identity(m));
-    let div = (out.first * eye)
-        .broadcast_to(&[b, m, m])
-        .sum_axes(&[1, 2], false);
-    (out.value, div)
+    let jet = Jet::input(xt, &dirs, vec![]);
+    match jet.fourier_penultimate(net, p) {
+        // Only the diagonal `∂u_j/∂x_{coords[j]}` of the output layer's derivatives.
+        Ok(pen) => pen.divergence(),
+        Err(h) => {
+            let out = h.linear(&net.output, p);
+            let eye = xt.tape().constant(super::identity(m));
+            let div = (out.first * eye)
+                .broadcast_to(&[b, m, m])
+                .sum_axes(&[1, 2], false);
+            (out.value, div)
+        }
+    }
 }
