@@ -24,14 +24,16 @@
 //! rounding), `--trajectories F` (share of each batch collocated along the
 //! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
 //! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
-//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S), `--flow-steps N` (RK4 steps of the
-//! sampler, default 200), `--logz-init auto|zero|prior|prior:N|VALUE` (where `log z` starts:
-//! `prior` is the importance-sampling estimate from N prior samples, 10⁵ by default; `auto`, the
-//! default, is that estimate when positive and 0 otherwise; see `model::LogzInit`), `--init CKPT` (start from the weights of an earlier run; with
-//! `--steps 0` only sample), `--out DIR` (default
-//! `out/pinn_sampling`; separate directories keep concurrent or successive runs' files apart). Writes to it:
+//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S),
+//! `--flow-steps N` (RK4 steps of the sampler, default 200), `--logz-init
+//! auto|zero|prior|prior:N|VALUE` (where `log z` starts: `prior` is the importance-sampling
+//! estimate from N prior samples, 10⁵ by default; `auto`, the default, is that estimate when
+//! positive and 0 otherwise; see `model::LogzInit`), `--init CKPT` (start from the weights of
+//! an earlier run; with `--steps 0` only sample), `--out DIR` (default `out/pinn_sampling`;
+//! separate directories keep concurrent or successive runs' files apart). Writes to it:
 //! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
-//! log-weights), `_weights.ckpt` (the trained weights, for `--init`) and `_plot.svg`. The test suite runs a reduced configuration
+//! log-weights), `_weights.ckpt` (the trained weights, for `--init`) and `_plot.svg`. The test
+//! suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
 //!
 //! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS` times one training step (loss, weight

@@ -297,7 +297,11 @@ impl LogzInit {
             "prior" => Some(LogzInit::Prior(Self::SAMPLES)),
             _ => match s.strip_prefix("prior:") {
                 Some(n) => count(n).map(LogzInit::Prior),
-                None => s.parse().ok().filter(|v: &f64| v.is_finite()).map(LogzInit::Value),
+                None => s
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .map(LogzInit::Value),
             },
         }
     }

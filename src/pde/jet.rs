@@ -314,7 +314,11 @@ impl<'t> Penultimate<'t> {
             first.gather(1, &dirs)
         };
         let wt = w.t();
-        let wsel = if identity(&outs, n) { wt } else { wt.gather(0, &outs) };
+        let wsel = if identity(&outs, n) {
+            wt
+        } else {
+            wt.gather(0, &outs)
+        };
         (value, (js * wsel).sum_axes(&[2], false), second)
     }
 }

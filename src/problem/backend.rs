@@ -196,7 +196,11 @@ pub(crate) fn jet_needs<'t>(
         .map(|c| match c {
             Cols::D { fc, col } => vec![at((idx(*col), *fc))],
             Cols::Grad(cs) => cs.iter().map(|&c| at((idx(c), 0))).collect(),
-            Cols::Div(cs) => cs.iter().enumerate().map(|(j, &c)| at((idx(c), j))).collect(),
+            Cols::Div(cs) => cs
+                .iter()
+                .enumerate()
+                .map(|(j, &c)| at((idx(c), j)))
+                .collect(),
             _ => vec![],
         })
         .collect();
@@ -213,7 +217,10 @@ pub(crate) fn jet_needs<'t>(
                 tape.constant(Tensor::zeros(&[b, 0]))
             } else {
                 let flat: Vec<usize> = pairs.iter().map(|&(i, fc)| i * n + fc).collect();
-                o.first.broadcast_to(&[b, m, n]).reshape(&[b, m * n]).gather(1, &flat)
+                o.first
+                    .broadcast_to(&[b, m, n])
+                    .reshape(&[b, m * n])
+                    .gather(1, &flat)
             };
             (o.value, e, o.second)
         }

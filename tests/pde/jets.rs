@@ -220,7 +220,11 @@ fn penultimate_entries_match_the_whole_jacobian() {
                 .collect();
             let (u, e, second) = pen.entries(&pairs);
             close(&u.value(), &full.value.value(), "value")?;
-            prop_assert!(e.shape().as_slice() == [3, k], "entries shape {:?}", e.shape());
+            prop_assert!(
+                e.shape().as_slice() == [3, k],
+                "entries shape {:?}",
+                e.shape()
+            );
             match (second, full.second) {
                 (Some(a), Some(b)) => close(&a.value(), &b.value(), "second order")?,
                 (None, None) => {}
@@ -229,7 +233,8 @@ fn penultimate_entries_match_the_whole_jacobian() {
             let jac = full.first.broadcast_to(&[3, m, n]).value();
             for (i, &(c, j)) in pairs.iter().enumerate() {
                 for b in 0..3 {
-                    let (got, want) = (e.value().data()[b * k + i], jac.data()[(b * m + c) * n + j]);
+                    let (got, want) =
+                        (e.value().data()[b * k + i], jac.data()[(b * m + c) * n + j]);
                     prop_assert!(
                         (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
                         "entry ({c}, {j}) row {b}: {got} against {want}"
@@ -265,15 +270,19 @@ fn penultimate_entries_gradient_checks() {
     for pairs in [vec![(0, 0), (1, 1)], vec![(1, 2), (0, 0), (1, 2)], vec![]] {
         let (s, n, d) = (store.clone(), net.clone(), dirs.clone());
         let f = hr(move |_, v| {
-            let p = s.bind_vars(&s.ids().map(|id| {
-                if id == last.weight {
-                    v[1]
-                } else if Some(id) == last.bias {
-                    v[2]
-                } else {
-                    v[0].tape().constant(s.get(id).clone())
-                }
-            }).collect::<Vec<_>>());
+            let p = s.bind_vars(
+                &s.ids()
+                    .map(|id| {
+                        if id == last.weight {
+                            v[1]
+                        } else if Some(id) == last.bias {
+                            v[2]
+                        } else {
+                            v[0].tape().constant(s.get(id).clone())
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            );
             let jet = jet::Jet::input(v[0], &d, vec![0, 1]);
             let (u, e, second) = jet.mlp_penultimate(&n, &p).unwrap().entries(&pairs);
             let l = second.unwrap();
