@@ -308,8 +308,19 @@ fn a_run_restarts_from_its_weights_checkpoint() {
     ckpt.save(&path).unwrap();
     let mut cfg = small(0);
     cfg.train.init = Some(path.clone());
+    // The checkpoint's `log z` wins over the start that `logz_init` asks for.
+    cfg.train.logz_init = LogzInit::Value(5.0);
     let again = run(&target, LossKind::Ode, &cfg).unwrap();
     assert!(again.trained.losses.is_empty());
+    for (u, v) in again
+        .trained
+        .store
+        .values()
+        .iter()
+        .zip(first.trained.store.values())
+    {
+        assert_eq!(u.data(), v.data());
+    }
     assert_eq!(again.x.data(), first.x.data());
     assert_eq!(again.log_w, first.log_w);
     // The OT loss has a potential network instead of `w` and the drift: its store does not
