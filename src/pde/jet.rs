@@ -430,14 +430,16 @@ pub fn mlp_divergence<'t>(
     if let Some(pen) = jet.clone().mlp_penultimate(net, p) {
         return pen.divergence();
     }
-    let out = jet.mlp(net, p);
+    full_divergence(jet.mlp(net, p))
+}
+
+/// The values `[B, m]` of a whole output jet along `m` unit directions and the trace of its
+/// `[B, m, m]` first derivatives: the divergence when the last layer has an activation and
+/// [`Penultimate::divergence`] does not apply.
+pub(crate) fn full_divergence(out: Jet<'_>) -> (Var<'_>, Var<'_>) {
     let s = out.value.shape();
-    assert!(
-        s.as_slice() == [b, m],
-        "jet::mlp_divergence: the field must be [{b}, {m}], got {:?}",
-        s.as_slice()
-    );
-    let eye = x.tape().constant(identity(m));
+    let (b, m) = (s[0], s[1]);
+    let eye = out.value.tape().constant(identity(m));
     let div = (out.first * eye)
         .broadcast_to(&[b, m, m])
         .sum_axes(&[1, 2], false);

@@ -250,13 +250,6 @@ pub fn fourier_divergence<'t>(
     match jet.fourier_penultimate(net, p) {
         // Only the diagonal `∂u_j/∂x_{coords[j]}` of the output layer's derivatives.
         Ok(pen) => pen.divergence(),
-        Err(h) => {
-            let out = h.linear(&net.output, p);
-            let eye = xt.tape().constant(super::identity(m));
-            let div = (out.first * eye)
-                .broadcast_to(&[b, m, m])
-                .sum_axes(&[1, 2], false);
-            (out.value, div)
-        }
+        Err(h) => super::full_divergence(h.linear(&net.output, p)),
     }
 }
