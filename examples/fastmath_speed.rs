@@ -1,6 +1,8 @@
-//! Elementwise kernel speed: vectorised exp/tanh against libm, in ns per element.
+//! Elementwise kernel speed: vectorised exp/tanh/sin-cos against libm, and the tape ops `erf`
+//! and `gelu` (whose error function is vectorised), in ns per element.
 //! Run: `cargo run --release --example fastmath_speed`.
-use physgrad::tensor::fastmath;
+use physgrad::tensor::{fastmath, Tensor};
+use physgrad::Tape;
 use std::time::Instant;
 fn main() {
     for &n in &[1280usize, 262144] {
@@ -39,6 +41,29 @@ fn main() {
                 *o = v.tanh();
             }
             std::hint::black_box(&out);
+        });
+        // Arguments of a Fourier time embedding (frequencies up to 100, t in [0, 1]).
+        let wide: Vec<f64> = x.iter().map(|v| 17.0 * v).collect();
+        let mut out2 = vec![0.0; n];
+        time("fast sin+cos", &mut || {
+            fastmath::sin_cos_into(&wide, &mut out, &mut out2);
+            std::hint::black_box((&out, &out2));
+        });
+        time("libm sin+cos", &mut || {
+            for ((o, p), &v) in out.iter_mut().zip(out2.iter_mut()).zip(&wide) {
+                *o = v.sin();
+                *p = v.cos();
+            }
+            std::hint::black_box((&out, &out2));
+        });
+        let xt = Tensor::from_vec(x.clone(), &[n]);
+        time("Var::erf (with its exp)", &mut || {
+            let tape = Tape::new();
+            std::hint::black_box(tape.constant(xt.clone()).erf().value());
+        });
+        time("Var::gelu (φ, Φ, x·Φ)", &mut || {
+            let tape = Tape::new();
+            std::hint::black_box(tape.constant(xt.clone()).gelu().value());
         });
     }
 }

@@ -11,15 +11,24 @@
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;
-use crate::tensor::fastmath::exp_into;
+use crate::tensor::fastmath::{self, exp_into};
 use crate::tensor::{pool, Tensor};
 use std::f64::consts::FRAC_1_SQRT_2;
 
 /// `2/√π`.
 const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 
-/// The error function of one `f64`, within one ulp of the correctly rounded value (measured
-/// against 40-digit `mpmath` on 402,001 points of `[−7, 7]`: 98 % exact, the rest one ulp).
+/// The error function of one `f64` by [`erf_into`] (the tests' scalar entry point).
+#[cfg(test)]
+pub(crate) fn erf_f64(x: f64) -> f64 {
+    let mut out = [0.0];
+    erf_into(&[x], &mut out);
+    out[0]
+}
+
+/// `out[i] = erf xᵢ`, within one ulp of the correctly rounded value (measured against 40-digit
+/// `mpmath` on 402,001 points of `[−7, 7]` through `Var::erf` on the AVX2 path: 98.7 % correctly
+/// rounded, the rest within one ulp).
 ///
 /// Piecewise polynomials, each the Chebyshev interpolant of its function on its interval (computed
 /// at 50 digits, degree the smallest reaching one ulp), written in powers of the distance to the
@@ -32,49 +41,200 @@ const TWO_OVER_SQRT_PI: f64 = std::f64::consts::FRAC_2_SQRT_PI;
 ///   `[1.5, 2.5]`, `[2.5, 4]`, `[4, 6]`, degrees 14, 14, 15, 15;
 /// * `|x| ≥ 6`: `±1` (`erfc 6 ≈ 2·10⁻¹⁷` is below half an ulp of 1).
 ///
+/// The evaluation is branch-free ([`erf_lane`]), four lanes at a time with fused multiply–adds
+/// on x86-64 CPUs with AVX2 and FMA (detected at run time; [`erf4`]): 3.5–4.4 ns per value with
+/// its exponential (`cargo run --release --example fastmath_speed`) against 9.6 ns for the
+/// branchy scalar evaluation before it.
+///
 /// It replaced a series / continued-fraction evaluation (kept in the tests as the reference)
-/// that took 70–270 ns per value against 9–14 ns; under the exact GELU of the PINN-sampling
-/// networks that evaluation was two thirds of a training step.
-pub(crate) fn erf_f64(x: f64) -> f64 {
-    erf_with(x, |a| (-a * a).exp())
+/// that took 70–270 ns per value; under the exact GELU of the PINN-sampling networks that
+/// evaluation was two thirds of a training step.
+fn erf_into(x: &[f64], out: &mut [f64]) {
+    let arg = pool::collect(x.len(), x.iter().map(|&v| -(v * v)));
+    let mut e = pool::scratch(x.len());
+    exp_into(&arg, &mut e);
+    pool::recycle(arg);
+    #[cfg(target_arch = "x86_64")]
+    if fastmath::has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
+        unsafe { erf_avx2(x, &e, out) };
+        pool::recycle(e);
+        return;
+    }
+    erf_body::<false>(x, &e, out);
+    pool::recycle(e);
 }
 
-/// [`erf_f64`] given `e = exp(−x²)`, which the evaluation needs for `|x| ≥ 0.75` (a caller that
-/// has it, such as the normal distribution beside its density, saves the exponential).
 #[inline(always)]
-fn erf_given_exp(x: f64, e: f64) -> f64 {
-    erf_with(x, |_| e)
+fn erf_body<const FMA: bool>(x: &[f64], e: &[f64], out: &mut [f64]) {
+    for ((o, &v), &ev) in out.iter_mut().zip(x).zip(e) {
+        *o = erf_lane::<FMA>(v, ev);
+    }
 }
 
-/// [`erf_f64`] with `exp(−a²)` from `exp_neg_sq(a)` (`a = |x|`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn erf_avx2(x: &[f64], e: &[f64], out: &mut [f64]) {
+    let n = x.len() / 4 * 4;
+    for i in (0..n).step_by(4) {
+        // SAFETY: `i + 4 ≤ n ≤` the length of all three slices (the caller's zip lengths).
+        unsafe {
+            let v = erf4(
+                avx::_mm256_loadu_pd(x.as_ptr().add(i)),
+                avx::_mm256_loadu_pd(e.as_ptr().add(i)),
+            );
+            avx::_mm256_storeu_pd(out.as_mut_ptr().add(i), v);
+        }
+    }
+    erf_body::<true>(&x[n..], &e[n..], &mut out[n..])
+}
+
+/// `out[i] = Φ(zᵢ) = ½(1 + erf(zᵢ/√2))` given `pdf[i] = φ(zᵢ)`, whose exponential the `erf`
+/// reuses (`e^{−(z/√2)²} = √(2π)·φ(z)`).
+fn normal_cdf_into(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if fastmath::has_avx2() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
+        unsafe { normal_cdf_avx2(z, pdf, out) };
+        return;
+    }
+    normal_cdf_body::<false>(z, pdf, out);
+}
+
 #[inline(always)]
-fn erf_with(x: f64, exp_neg_sq: impl Fn(f64) -> f64) -> f64 {
+fn normal_cdf_body<const FMA: bool>(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+    for ((o, &v), &p) in out.iter_mut().zip(z).zip(pdf) {
+        *o = 0.5 * (1.0 + erf_lane::<FMA>(v * FRAC_1_SQRT_2, p * SQRT_2PI));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn normal_cdf_avx2(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+    use avx::*;
+    let n = z.len().min(pdf.len()).min(out.len()) / 4 * 4;
+    let (scale_x, scale_e) = (_mm256_set1_pd(FRAC_1_SQRT_2), _mm256_set1_pd(SQRT_2PI));
+    let half = _mm256_set1_pd(0.5);
+    for i in (0..n).step_by(4) {
+        // SAFETY: `i + 4 ≤ n ≤` the length of all three slices.
+        unsafe {
+            let v = _mm256_mul_pd(_mm256_loadu_pd(z.as_ptr().add(i)), scale_x);
+            let e = _mm256_mul_pd(_mm256_loadu_pd(pdf.as_ptr().add(i)), scale_e);
+            let r = _mm256_mul_pd(half, _mm256_add_pd(_mm256_set1_pd(1.0), erf4(v, e)));
+            _mm256_storeu_pd(out.as_mut_ptr().add(i), r);
+        }
+    }
+    normal_cdf_body::<true>(&z[n..], &pdf[n..], &mut out[n..])
+}
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::x86_64 as avx;
+
+/// [`ERFCX`] transposed: entry `k` holds coefficient `k` of the four intervals, so one
+/// `vpermps` picks each lane's coefficient by its interval.
+#[cfg(target_arch = "x86_64")]
+const ERFCX_T: [[f64; 4]; ERFCX_LEN + 1] = {
+    let mut t = [[0.0; 4]; ERFCX_LEN + 1];
+    let mut k = 0;
+    while k <= ERFCX_LEN {
+        let mut i = 0;
+        while i < 4 {
+            t[k][i] = ERFCX[i][k];
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// [`erf_lane`] on four lanes with AVX2 intrinsics, the same operations in the same order (so
+/// the same bits as `erf_lane::<true>`), except that each `erfcx` coefficient is picked by one
+/// permute of the four intervals' values instead of three selects of broadcast constants.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn erf4(x: avx::__m256d, e: avx::__m256d) -> avx::__m256d {
+    use avx::*;
+    let sign = _mm256_set1_pd(-0.0);
+    let a = _mm256_andnot_pd(sign, x);
+    let small = {
+        let u = _mm256_sub_pd(_mm256_mul_pd(a, a), _mm256_set1_pd(ERF_SMALL_MID));
+        let mut h = _mm256_setzero_pd();
+        for &c in ERF_SMALL.iter().rev() {
+            h = _mm256_fmadd_pd(h, u, _mm256_set1_pd(c));
+        }
+        _mm256_fmadd_pd(a, h, a)
+    };
+    // Interval index 0..=3 per lane (comparison masks are −1), as the pair of 32-bit indices
+    // (2i, 2i + 1) that `vpermps` needs to move one f64.
+    let ge = |b: f64| _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_GE_OQ>(a, _mm256_set1_pd(b)));
+    let minus_i = _mm256_add_epi64(_mm256_add_epi64(ge(1.5), ge(2.5)), ge(4.0));
+    let two_i = _mm256_sub_epi64(_mm256_setzero_si256(), _mm256_add_epi64(minus_i, minus_i));
+    let idx = _mm256_or_si256(
+        two_i,
+        _mm256_slli_epi64::<32>(_mm256_add_epi64(two_i, _mm256_set1_epi64x(1))),
+    );
+    let pick = |k: usize| {
+        // SAFETY: `ERFCX_T[k]` holds four f64.
+        let row = unsafe { _mm256_loadu_pd(ERFCX_T[k].as_ptr()) };
+        _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(row), idx))
+    };
+    let s = _mm256_sub_pd(a, pick(ERFCX_LEN));
+    let mut p = _mm256_setzero_pd();
+    for k in (0..ERFCX_LEN).rev() {
+        p = _mm256_fmadd_pd(p, s, pick(k));
+    }
+    let large = _mm256_fnmadd_pd(e, p, _mm256_set1_pd(1.0));
+    let lt = |b: f64| _mm256_cmp_pd::<_CMP_LT_OQ>(a, _mm256_set1_pd(b));
+    let r = _mm256_blendv_pd(_mm256_set1_pd(1.0), large, lt(6.0));
+    let r = _mm256_blendv_pd(r, small, lt(0.75));
+    let r = _mm256_blendv_pd(r, x, _mm256_cmp_pd::<_CMP_UNORD_Q>(a, a));
+    _mm256_or_pd(r, _mm256_and_pd(x, sign))
+}
+
+/// `erf x` given `e = exp(−x²)` (used for `|x| ≥ 0.75`), without branches: both the small-`|x|`
+/// polynomial and the `erfcx` polynomial are evaluated, the latter with the coefficients of
+/// its interval picked by selects, so a loop over lanes vectorises (four lanes compute the
+/// ≈ 27 multiply–adds of both faster than one scalar evaluation takes its branches).
+#[inline(always)]
+fn erf_lane<const FMA: bool>(x: f64, e: f64) -> f64 {
     let a = x.abs();
-    let r = if a < 0.75 {
-        a + a * horner(&ERF_SMALL, a * a - ERF_SMALL_MID)
-    } else if a < 6.0 {
-        let (mid, c) = if a < 1.5 {
-            (ERFCX_MIDS[0], &ERFCX_0[..])
-        } else if a < 2.5 {
-            (ERFCX_MIDS[1], &ERFCX_1[..])
-        } else if a < 4.0 {
-            (ERFCX_MIDS[2], &ERFCX_2[..])
+    let small = {
+        let u = a * a - ERF_SMALL_MID;
+        let h = ERF_SMALL
+            .iter()
+            .rev()
+            .fold(0.0, |acc, &c| fastmath::madd::<FMA>(acc, u, c));
+        fastmath::madd::<FMA>(a, h, a)
+    };
+    let (i1, i2, i3) = (a >= 1.5, a >= 2.5, a >= 4.0);
+    let pick = |k: usize| {
+        let (c0, c1, c2, c3) = (ERFCX[0][k], ERFCX[1][k], ERFCX[2][k], ERFCX[3][k]);
+        if i3 {
+            c3
+        } else if i2 {
+            c2
+        } else if i1 {
+            c1
         } else {
-            (ERFCX_MIDS[3], &ERFCX_3[..])
-        };
-        1.0 - exp_neg_sq(a) * horner(c, a - mid)
-    } else if a.is_nan() {
-        return x;
+            c0
+        }
+    };
+    let s = a - pick(ERFCX_LEN);
+    let mut p = 0.0;
+    for k in (0..ERFCX_LEN).rev() {
+        p = fastmath::madd::<FMA>(p, s, pick(k));
+    }
+    let large = fastmath::madd::<FMA>(-e, p, 1.0);
+    let r = if a < 0.75 {
+        small
+    } else if a < 6.0 {
+        large
     } else {
         1.0
     };
-    r.copysign(x)
-}
-
-/// `Σₖ c[k]·sᵏ` by Horner's rule.
-#[inline(always)]
-fn horner(c: &[f64], s: f64) -> f64 {
-    c.iter().rev().fold(0.0, |acc, &ck| acc * s + ck)
+    // `|x|` of NaN compares false everywhere above; keep it.
+    let r = if a.is_nan() { x } else { r };
+    f64::from_bits(r.to_bits() | (x.to_bits() & (1 << 63)))
 }
 
 /// Midpoint (in `u = x²`) of `[0, 0.5625]`, where `h(u) = erf(√u)/√u − 1` is fitted.
@@ -93,81 +253,92 @@ const ERF_SMALL: [f64; 11] = [
     -1.2713426313728835e-07,
     1.1472499701094691e-08,
 ];
-/// Midpoints of the four `erfcx` intervals.
-const ERFCX_MIDS: [f64; 4] = [1.125, 2.0, 3.25, 5.0];
-/// `erfcx x` on `[0.75, 1.5]` in powers of `x − 1.125`.
-const ERFCX_0: [f64; 15] = [
-    0.3956980795529959,
-    -0.23805848810127206,
-    0.12788228043906522,
-    -0.06279394840481563,
-    0.028619544241767207,
-    -0.012238784458269421,
-    0.004950303912125514,
-    -0.001905626270742433,
-    0.0007016184909073804,
-    -0.00024807091127166975,
-    8.450928584727314e-05,
-    -2.7789594092616828e-05,
-    8.86101942852132e-06,
-    -2.8755243195026552e-06,
-    8.632865592048478e-07,
-];
-/// `erfcx x` on `[1.5, 2.5]` in powers of `x − 2.0`.
-const ERFCX_1: [f64; 15] = [
-    0.25539567631050575,
-    -0.10679646185348994,
-    0.04180275260352663,
-    -0.015460637764239173,
-    0.005440738537459517,
-    -0.0018316642779754838,
-    0.0005924699958821647,
-    -0.00018477832463095726,
-    5.5728304783301664e-05,
-    -1.629413391296476e-05,
-    4.62827740445235e-06,
-    -1.2773616807125507e-06,
-    3.4432366346395997e-07,
-    -9.643712186456406e-08,
-    2.4742339076650453e-08,
-];
-/// `erfcx x` on `[2.5, 4.0]` in powers of `x − 3.25`.
-const ERFCX_2: [f64; 16] = [
-    0.16633534842682188,
-    -0.047199402321170376,
-    0.012937290883019195,
-    -0.00343547130090778,
-    0.0008860045774956012,
-    -0.00022238256956078872,
-    5.4420409361290455e-05,
-    -1.300464037449519e-05,
-    3.038828163712848e-06,
-    -6.952073077661102e-07,
-    1.5589558736215798e-07,
-    -3.429274651638e-08,
-    7.3764326362154734e-09,
-    -1.5661289730211835e-09,
-    3.605109491407344e-10,
-    -7.384697115742467e-11,
-];
-/// `erfcx x` on `[4.0, 6.0]` in powers of `x − 5.0`.
-const ERFCX_3: [f64; 16] = [
-    0.11070463773306863,
-    -0.02133278976482631,
-    0.0040406889089373834,
-    -0.0007528968134273368,
-    0.00013810242089385338,
-    -2.4953883569275264e-05,
-    4.444334401233983e-06,
-    -7.806319572345831e-07,
-    1.352934488442005e-07,
-    -2.3147456116675594e-08,
-    3.911671423997266e-09,
-    -6.530260734491417e-10,
-    1.0723886840405964e-10,
-    -1.7498984106891532e-11,
-    3.139638329414755e-12,
-    -5.001865871242102e-13,
+/// Coefficients per `erfcx` row (16, the two shorter rows padded with a zero leading
+/// coefficient, which leaves Horner's rule bit-identical).
+const ERFCX_LEN: usize = 16;
+/// `erfcx x` on `[0.75, 1.5]`, `[1.5, 2.5]`, `[2.5, 4]` and `[4, 6]`, each in powers of `x − m`
+/// with `m` the interval's midpoint, which is stored last (index [`ERFCX_LEN`]).
+const ERFCX: [[f64; ERFCX_LEN + 1]; 4] = [
+    // [0.75, 1.5], midpoint 1.125
+    [
+        0.3956980795529959,
+        -0.23805848810127206,
+        0.12788228043906522,
+        -0.06279394840481563,
+        0.028619544241767207,
+        -0.012238784458269421,
+        0.004950303912125514,
+        -0.001905626270742433,
+        0.0007016184909073804,
+        -0.00024807091127166975,
+        8.450928584727314e-05,
+        -2.7789594092616828e-05,
+        8.86101942852132e-06,
+        -2.8755243195026552e-06,
+        8.632865592048478e-07,
+        0.0,
+        1.125,
+    ],
+    // [1.5, 2.5], midpoint 2.0
+    [
+        0.25539567631050575,
+        -0.10679646185348994,
+        0.04180275260352663,
+        -0.015460637764239173,
+        0.005440738537459517,
+        -0.0018316642779754838,
+        0.0005924699958821647,
+        -0.00018477832463095726,
+        5.5728304783301664e-05,
+        -1.629413391296476e-05,
+        4.62827740445235e-06,
+        -1.2773616807125507e-06,
+        3.4432366346395997e-07,
+        -9.643712186456406e-08,
+        2.4742339076650453e-08,
+        0.0,
+        2.0,
+    ],
+    // [2.5, 4.0], midpoint 3.25
+    [
+        0.16633534842682188,
+        -0.047199402321170376,
+        0.012937290883019195,
+        -0.00343547130090778,
+        0.0008860045774956012,
+        -0.00022238256956078872,
+        5.4420409361290455e-05,
+        -1.300464037449519e-05,
+        3.038828163712848e-06,
+        -6.952073077661102e-07,
+        1.5589558736215798e-07,
+        -3.429274651638e-08,
+        7.3764326362154734e-09,
+        -1.5661289730211835e-09,
+        3.605109491407344e-10,
+        -7.384697115742467e-11,
+        3.25,
+    ],
+    // [4.0, 6.0], midpoint 5.0
+    [
+        0.11070463773306863,
+        -0.02133278976482631,
+        0.0040406889089373834,
+        -0.0007528968134273368,
+        0.00013810242089385338,
+        -2.4953883569275264e-05,
+        4.444334401233983e-06,
+        -7.806319572345831e-07,
+        1.352934488442005e-07,
+        -2.3147456116675594e-08,
+        3.911671423997266e-09,
+        -6.530260734491417e-10,
+        1.0723886840405964e-10,
+        -1.7498984106891532e-11,
+        3.139638329414755e-12,
+        -5.001865871242102e-13,
+        5.0,
+    ],
 ];
 
 struct Erf;
@@ -177,7 +348,9 @@ impl Op for Erf {
         "erf"
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
-        Ok(x[0].map(erf_f64))
+        let mut out = pool::scratch(x[0].len());
+        erf_into(x[0].data(), &mut out);
+        Ok(Tensor::from_vec(out, x[0].shape()))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         let x = args.inputs[0];
@@ -291,14 +464,9 @@ impl Op for NormalCdf {
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
         let (z, pdf) = (x[0].data(), x[1].data());
-        let values = z
-            .iter()
-            .zip(pdf)
-            .map(|(&v, &p)| 0.5 * (1.0 + erf_given_exp(v * FRAC_1_SQRT_2, p * SQRT_2PI)));
-        Ok(Tensor::from_vec(
-            pool::collect(z.len(), values),
-            x[0].shape(),
-        ))
+        let mut out = pool::scratch(z.len());
+        normal_cdf_into(z, pdf, &mut out);
+        Ok(Tensor::from_vec(out, x[0].shape()))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         vec![Some(args.grad * args.inputs[1]), None]
@@ -422,6 +590,66 @@ mod tests {
             assert!(
                 (got - want).abs() <= 1.2e-15 * want.abs() + 1e-300,
                 "erf({x:e}) = {got:e}, reference {want:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_vector_paths_give_the_scalar_lanes_bits_and_the_plain_path_is_as_accurate() {
+        // Long enough for the four-lane kernels and a tail; specials included.
+        let mut xs: Vec<f64> = (0..=120_000)
+            .map(|i| -7.0 + 14.0 * i as f64 / 120_000.0)
+            .collect();
+        xs.extend((0..600).flat_map(|i| {
+            let m = 10f64.powf(-300.0 + 0.5 * i as f64);
+            [m, -m]
+        }));
+        xs.extend([
+            0.0,
+            -0.0,
+            0.75,
+            1.5,
+            2.5,
+            4.0,
+            6.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
+        xs.extend([f64::NAN, 0.3, -2.2]);
+        let mut out = vec![0.0; xs.len()];
+        super::erf_into(&xs, &mut out);
+        for (&x, &y) in xs.iter().zip(&out) {
+            assert_eq!(y.to_bits(), erf_f64(x).to_bits(), "erf at {x}");
+        }
+        // The normal distribution: four lanes against one.
+        let pdf: Vec<f64> = xs
+            .iter()
+            .map(|&z| (-0.5 * z * z).exp() * super::INV_SQRT_2PI)
+            .collect();
+        let mut one = [0.0];
+        super::normal_cdf_into(&xs, &pdf, &mut out);
+        for i in 0..xs.len() {
+            super::normal_cdf_into(&xs[i..=i], &pdf[i..=i], &mut one);
+            assert_eq!(out[i].to_bits(), one[0].to_bits(), "Φ at {}", xs[i]);
+            if xs[i].is_finite() {
+                let want = 0.5 * (1.0 + reference_erf(xs[i] * std::f64::consts::FRAC_1_SQRT_2));
+                // The reference method itself is within 9.6e-16 relative.
+                assert!(
+                    (out[i] - want).abs() <= 1e-15,
+                    "Φ({}) = {}, want {want}",
+                    xs[i],
+                    out[i]
+                );
+            }
+        }
+        // Without FMA (CPUs without AVX2) against the reference method.
+        let e: Vec<f64> = xs.iter().map(|&x| (-(x * x)).exp()).collect();
+        super::erf_body::<false>(&xs, &e, &mut out);
+        for (&x, &got) in xs.iter().zip(&out).filter(|(x, _)| x.is_finite()) {
+            let want = reference_erf(x);
+            assert!(
+                (got - want).abs() <= 1.2e-15 * want.abs() + 1e-300,
+                "erf without FMA at {x:e} = {got:e}, reference {want:e}"
             );
         }
     }

@@ -14,7 +14,7 @@
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;
-use crate::tensor::{pool, Tensor};
+use crate::tensor::{fastmath, pool, Tensor};
 
 /// The shape with the last axis multiplied (`num/den`) — `[…, C] ↔ […, 2C]`.
 fn last_axis_scaled(shape: &[usize], num: usize, den: usize) -> Vec<usize> {
@@ -33,10 +33,12 @@ impl Op for SinCos {
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
         let a = x[0];
         let c = *a.shape().last().expect("sin_cos of a tensor with an axis");
-        let mut out = pool::with_capacity(2 * a.len());
-        for row in a.data().chunks_exact(c.max(1)) {
-            out.extend(row.iter().map(|v| v.sin()));
-            out.extend(row.iter().map(|v| v.cos()));
+        let mut out = pool::scratch(2 * a.len());
+        if c > 0 {
+            for (row, o) in a.data().chunks_exact(c).zip(out.chunks_exact_mut(2 * c)) {
+                let (s, co) = o.split_at_mut(c);
+                fastmath::sin_cos_into(row, s, co);
+            }
         }
         Ok(Tensor::from_vec(out, &last_axis_scaled(a.shape(), 2, 1)))
     }
