@@ -391,7 +391,7 @@ impl<'t> Var<'t> {
         let cdf = self.tape.record(NormalCdf, &[self, pdf]);
         orders
             .iter()
-            .map(|&n| self.tape.record(GeluPart(n), &[self, cdf, pdf]))
+            .map(|&n| GeluPart::record(n, self, cdf, pdf, None))
             .collect()
     }
 }
@@ -432,6 +432,19 @@ fn combine(z: &[f64], cdf: &[f64], pdf: &[f64], f: impl Fn(f64, f64, f64) -> f64
     pool::collect(z.len(), values.map(|(&v, (&c, &p))| f(v, c, p)))
 }
 
+/// `g·f(z, Φ, φ)` elementwise into a pooled vector.
+#[inline(always)]
+fn combine_scaled(
+    z: &[f64],
+    cdf: &[f64],
+    pdf: &[f64],
+    g: &[f64],
+    f: impl Fn(f64, f64, f64) -> f64,
+) -> Vec<f64> {
+    let values = z.iter().zip(cdf).zip(pdf).zip(g);
+    pool::collect(z.len(), values.map(|(((&v, &c), &p), &w)| w * f(v, c, p)))
+}
+
 /// `φ(x) = e^{−x²/2}/√(2π)`, with the vectorised `exp`; VJP `−g·x·φ(x)`.
 struct NormalPdf;
 
@@ -441,13 +454,9 @@ impl Op for NormalPdf {
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
         let z = x[0].data();
-        let mut arg = pool::collect(z.len(), z.iter().map(|&v| -0.5 * v * v));
         let mut out = pool::scratch(z.len());
-        exp_into(&arg, &mut out);
-        arg.clear();
-        arg.extend(out.iter().map(|&e| e * INV_SQRT_2PI));
-        pool::recycle(out);
-        Ok(Tensor::from_vec(arg, x[0].shape()))
+        fastmath::scaled_gauss_into(z, INV_SQRT_2PI, &mut out);
+        Ok(Tensor::from_vec(out, x[0].shape()))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         vec![Some(-(args.grad * args.inputs[0] * args.output))]
@@ -473,36 +482,101 @@ impl Op for NormalCdf {
     }
 }
 
-/// `gelu⁽ⁿ⁾(x)` from inputs `x`, `Φ(x)`, `φ(x)`, one pass. The output depends on `x` alone
-/// (`Φ` and `φ` are that function's values, passed to avoid recomputing them), so the VJP is
-/// `g·gelu⁽ⁿ⁺¹⁾(x)` for `x`, from the same `Φ` and `φ`, and none for them.
-struct GeluPart(u32);
+/// `gelu⁽ⁿ⁾(x)` from inputs `x`, `Φ(x)`, `φ(x)`, one pass; with `scaled`, a fourth input `g`
+/// multiplies it in the same pass (`g·gelu⁽ⁿ⁾(x)`, the VJP of the unscaled op, which would
+/// otherwise write `gelu⁽ⁿ⁺¹⁾(x)` out and read it back for the product).
+///
+/// The output depends on `x` (and `g`) alone: `Φ` and `φ` are that function's values, passed
+/// to avoid recomputing them, and receive no gradient. VJPs, for upstream `h`: unscaled,
+/// `x̄ = h·gelu⁽ⁿ⁺¹⁾(x)` (the scaled op of order `n + 1`); scaled, `x̄ = (h·g)·gelu⁽ⁿ⁺¹⁾(x)`
+/// and `ḡ = h·gelu⁽ⁿ⁾(x)`, both scaled ops from the same `Φ` and `φ`.
+struct GeluPart {
+    order: u32,
+    scaled: bool,
+}
+
+impl GeluPart {
+    fn record<'t>(
+        order: u32,
+        z: Var<'t>,
+        cdf: Var<'t>,
+        pdf: Var<'t>,
+        g: Option<Var<'t>>,
+    ) -> Var<'t> {
+        let op = GeluPart {
+            order,
+            scaled: g.is_some(),
+        };
+        match g {
+            Some(g) => z.tape.record(op, &[z, cdf, pdf, g]),
+            None => z.tape.record(op, &[z, cdf, pdf]),
+        }
+    }
+}
 
 impl Op for GeluPart {
     fn name(&self) -> &str {
-        match self.0 {
-            0 => "gelu",
-            1 => "gelu'",
-            2 => "gelu''",
-            _ => "gelu derivative",
+        match (self.order, self.scaled) {
+            (0, false) => "gelu",
+            (1, false) => "gelu'",
+            (2, false) => "gelu''",
+            (_, false) => "gelu derivative",
+            (0, true) => "scaled gelu",
+            (1, true) => "scaled gelu'",
+            (2, true) => "scaled gelu''",
+            (_, true) => "scaled gelu derivative",
         }
     }
     fn forward(&self, x: &[&Tensor]) -> Result<Tensor> {
         let (z, cdf, pdf) = (x[0].data(), x[1].data(), x[2].data());
         // One loop per order, each straight-line (the order is a constant inside it).
-        let values = match self.0 {
-            0 => combine(z, cdf, pdf, |v, c, _| gelu_part(0, v, c, 0.0)),
-            1 => combine(z, cdf, pdf, |v, c, p| gelu_part(1, v, c, p)),
-            2 => combine(z, cdf, pdf, |v, _, p| gelu_part(2, v, 0.0, p)),
-            3 => combine(z, cdf, pdf, |v, _, p| gelu_part(3, v, 0.0, p)),
-            n => combine(z, cdf, pdf, |v, c, p| gelu_part(n, v, c, p)),
+        let part = |n: u32| -> Vec<f64> {
+            match n {
+                0 => combine(z, cdf, pdf, |v, c, _| gelu_part(0, v, c, 0.0)),
+                1 => combine(z, cdf, pdf, |v, c, p| gelu_part(1, v, c, p)),
+                2 => combine(z, cdf, pdf, |v, _, p| gelu_part(2, v, 0.0, p)),
+                3 => combine(z, cdf, pdf, |v, _, p| gelu_part(3, v, 0.0, p)),
+                n => combine(z, cdf, pdf, |v, c, p| gelu_part(n, v, c, p)),
+            }
+        };
+        let values = if self.scaled {
+            let g = x[3].data();
+            assert_eq!(
+                g.len(),
+                z.len(),
+                "scaled gelu: factor {:?} against argument {:?}",
+                x[3].shape(),
+                x[0].shape()
+            );
+            match self.order {
+                0 => combine_scaled(z, cdf, pdf, g, |v, c, _| gelu_part(0, v, c, 0.0)),
+                1 => combine_scaled(z, cdf, pdf, g, |v, c, p| gelu_part(1, v, c, p)),
+                2 => combine_scaled(z, cdf, pdf, g, |v, _, p| gelu_part(2, v, 0.0, p)),
+                n => combine_scaled(z, cdf, pdf, g, |v, c, p| gelu_part(n, v, c, p)),
+            }
+        } else {
+            part(self.order)
         };
         Ok(Tensor::from_vec(values, x[0].shape()))
     }
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         let (z, cdf, pdf) = (args.inputs[0], args.inputs[1], args.inputs[2]);
-        let next = z.tape.record(GeluPart(self.0 + 1), &[z, cdf, pdf]);
-        vec![Some(args.grad * next), None, None]
+        let h = args.grad;
+        if self.scaled {
+            let g = args.inputs[3];
+            vec![
+                Some(GeluPart::record(self.order + 1, z, cdf, pdf, Some(h * g))),
+                None,
+                None,
+                Some(GeluPart::record(self.order, z, cdf, pdf, Some(h))),
+            ]
+        } else {
+            vec![
+                Some(GeluPart::record(self.order + 1, z, cdf, pdf, Some(h))),
+                None,
+                None,
+            ]
+        }
     }
 }
 

@@ -204,6 +204,15 @@ fn gelu_shared_derivatives() {
         let g = a.gelu_derivatives(&[0, 1, 2]);
         g[0] * g[1] + g[2]
     });
+    // Its gradient, checked to second order: the VJPs of the scaled parts (`g·gelu⁽ⁿ⁾`, the
+    // gradient of a part), in both the argument and the factor, to the fourth derivative.
+    unary("d gelu jet", -4.0, 4.0, vec![], |a| {
+        let tape = a.tape();
+        let g = lift(a).gelu_derivatives(&[0, 1, 2]);
+        let y = g[0] * g[1] + g[2];
+        let w = tape.constant(Tensor::linspace(-1.0, 2.0, y.len()).reshape(&y.shape()));
+        tape.grad(&[(y * w).sum()], &[a])[0]
+    });
 }
 #[test]
 fn add_tanh() {
