@@ -53,8 +53,8 @@ use losses::{LossKind, LossParams};
 use model::{train, NetConfig, TrainConfig, Trained};
 use physgrad::nn::Progress;
 use physgrad::sampling::{
-    evaluate, log_weights, standard_normal, transport, FlowConfig, MetricsConfig, SampleMetrics,
-    Target,
+    evaluate, log_weights, standard_normal, transport, FlowConfig, MetricsConfig, OnDivergence,
+    SampleMetrics, Target,
 };
 use physgrad::{Result, Tensor};
 use std::sync::Arc;
@@ -77,6 +77,9 @@ pub struct Config {
     pub flow_steps: usize,
     /// Print progress.
     pub verbose: bool,
+    /// Where the loss history and the weights are written as soon as training ends (before
+    /// sampling, so a sampler failure loses no training); `None` writes nothing.
+    pub save_to: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             sinkhorn: 2000,
             flow_steps: 200,
             verbose: true,
+            save_to: None,
         }
     }
 }
@@ -191,11 +195,22 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
             trained.losses.len()
         );
     }
+    if let Some(dir) = &cfg.save_to {
+        report::write_training(
+            &physgrad::report::Output::new(dir)?,
+            &target.name,
+            kind,
+            &trained,
+        )?;
+    }
     let t1 = Instant::now();
-    // Chunks of 256 rows: smaller tapes are freed and refilled with fewer page faults.
+    // Chunks of 256 rows: smaller tapes are freed and refilled with fewer page faults. A
+    // sample that the flow carries to infinity (the probability-flow drift of the SDE losses
+    // holds the target's score, cubic on Many-Well) is kept as NaN and counted, not fatal.
     let mut flow = FlowConfig {
         chunk: 256,
         threads: cfg.train.threads,
+        on_divergence: OnDivergence::Mark,
         ..FlowConfig::default()
     };
     flow.grid.steps = cfg.flow_steps;
@@ -331,6 +346,8 @@ fn main() -> Result<()> {
         box_scale,
         out,
     } = parse_args();
+    let mut cfg = cfg;
+    cfg.save_to = Some(out.clone().into());
     let out = physgrad::report::Output::new(&out)?;
     let mut results = vec![];
     let mut failures = vec![];

@@ -1,6 +1,8 @@
 //! Outputs of the PINN sampling runs: the summary table, per-run CSV files and an SVG figure
 //! (training loss; samples against exact samples).
 
+use super::losses::LossKind;
+use super::model::Trained;
 use super::RunResult;
 use physgrad::nn::CsvLog;
 use physgrad::report::{panels, Hist2d, Output, Plot, Table};
@@ -20,6 +22,7 @@ pub fn summary(runs: &[RunResult]) -> Table {
         "ESS",
         "dstd",
         "Sinkhorn",
+        "diverged",
     ]);
     for r in runs {
         let m = &r.metrics;
@@ -40,6 +43,7 @@ pub fn summary(runs: &[RunResult]) -> Table {
             format!("{:.4}", m.ess),
             format!("{:.4}", m.delta_std),
             m.sinkhorn.map_or("-".into(), |s| format!("{s:.4}")),
+            format!("{}/{}", m.diverged, r.log_w.len()),
         ]);
     }
     t
@@ -56,25 +60,34 @@ pub fn write_summary(out: &Output, table: &Table) -> Result<()> {
     Ok(())
 }
 
-/// `<target>_<loss>_loss.csv`, `_samples.csv` (samples + log-weights), `_weights.ckpt` (the
-/// trained weights) and `_plot.svg`.
+/// `<target>_<loss>_loss.csv` (the loss per step) and `_weights.ckpt` (the trained weights, for
+/// `--init`), written when training ends.
+///
+/// # Errors
+/// `Io` if a file cannot be written.
+pub fn write_training(out: &Output, target: &str, kind: LossKind, trained: &Trained) -> Result<()> {
+    let name = format!("{target}_{}", kind.name());
+    let mut log = CsvLog::new(out.path(&format!("{name}_loss.csv")), &["step", "loss"]);
+    for (i, l) in trained.losses.iter().enumerate() {
+        log.push(&[(i + 1) as f64, *l]);
+    }
+    log.flush()?;
+    let mut ckpt = physgrad::nn::Checkpoint::new();
+    ckpt.insert_params(&trained.store);
+    ckpt.save(out.path(&format!("{name}_weights.ckpt")))
+}
+
+/// `<target>_<loss>_samples.csv` (samples + log-weights; a diverged sample is a row of NaN)
+/// and `_plot.svg`, after [`write_training`]'s files.
 ///
 /// # Errors
 /// `Io` if a file cannot be written.
 pub fn write_run(out: &Output, r: &RunResult) -> Result<()> {
     let name = format!("{}_{}", r.target, r.kind.name());
-    let mut log = CsvLog::new(out.path(&format!("{name}_loss.csv")), &["step", "loss"]);
-    for (i, l) in r.trained.losses.iter().enumerate() {
-        log.push(&[(i + 1) as f64, *l]);
-    }
-    log.flush()?;
     out.write(
         &format!("{name}_samples.csv"),
         &physgrad::sampling::samples_csv(&r.x, &r.log_w),
     )?;
-    let mut ckpt = physgrad::nn::Checkpoint::new();
-    ckpt.insert_params(&r.trained.store);
-    ckpt.save(out.path(&format!("{name}_weights.ckpt")))?;
     out.write(&format!("{name}_plot.svg"), &figure(r))?;
     Ok(())
 }
@@ -87,12 +100,17 @@ fn figure(r: &RunResult) -> String {
         .log_y()
         .line("loss", &steps, &r.trained.losses);
     let d = r.x.shape()[1];
-    let x0: Vec<f64> = r.x.data().iter().step_by(d).copied().collect();
+    // Diverged samples (NaN rows) are left out of the pictures.
+    let rows =
+        r.x.data()
+            .chunks(d)
+            .filter(|row| row.iter().all(|v| v.is_finite()));
+    let x0: Vec<f64> = rows.clone().map(|row| row[0]).collect();
     let exact = physgrad::sampling::Target::by_name(&r.target)
         .map(|t| t.sample(x0.len(), 200_000, 3))
         .ok();
     let samples = if d == 2 {
-        let x1: Vec<f64> = r.x.data().iter().skip(1).step_by(2).copied().collect();
+        let x1: Vec<f64> = rows.map(|row| row[1]).collect();
         let lim = (-8.0, 8.0);
         Plot::new("flow samples (x0, x1)").heatmap(Hist2d::new(&x0, &x1, 60, 60, lim, lim))
     } else {

@@ -216,6 +216,32 @@ pub fn integrate_log_density<'t, F>(
 where
     F: Fn(Var<'t>, f64) -> Var<'t>,
 {
+    let flow = integrate_log_density_unchecked(method, f, divergence, x0, grid)?;
+    Ok(FlowResult {
+        x: flow.x.check_finite("integrate_log_density: final state")?,
+        delta_log_p: flow
+            .delta_log_p
+            .check_finite("integrate_log_density: log-density")?,
+    })
+}
+
+/// [`integrate_log_density`] without the final finiteness check: rows whose state or
+/// log-density left the finite range come back non-finite (the flow is row by row when `f`
+/// and the divergence are, so the other rows are unaffected), for a caller that handles them
+/// row by row.
+///
+/// # Errors
+/// [`Error::InvalidInput`] for a bad grid.
+pub(crate) fn integrate_log_density_unchecked<'t, F>(
+    method: RungeKutta,
+    f: F,
+    divergence: &Divergence<'_, 't>,
+    x0: Var<'t>,
+    grid: &TimeGrid,
+) -> Result<FlowResult<'t>>
+where
+    F: Fn(Var<'t>, f64) -> Var<'t>,
+{
     let shape = x0.shape().to_vec();
     assert!(
         shape.len() == 2,
@@ -235,7 +261,7 @@ where
         state = method.step(&sys, &state, grid.t0 + n as f64 * h, h);
     }
     Ok(FlowResult {
-        x: state[0].check_finite("integrate_log_density: final state")?,
-        delta_log_p: state[1].check_finite("integrate_log_density: log-density")?,
+        x: state[0],
+        delta_log_p: state[1],
     })
 }

@@ -4,9 +4,9 @@
 //! however many steps and samples are used (no gradient flows through the sampler).
 
 use crate::autodiff::{Tape, Var};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::nn::{Bound, ParamStore};
-use crate::physics::ode::{integrate_log_density, Divergence, RungeKutta, TimeGrid};
+use crate::physics::ode::{integrate_log_density_unchecked, Divergence, RungeKutta, TimeGrid};
 use crate::tensor::Tensor;
 use std::cell::RefCell;
 
@@ -22,6 +22,21 @@ pub struct FlowConfig {
     /// Threads the chunks are spread over (default 1). The rows are independent, so the result
     /// does not depend on it.
     pub threads: usize,
+    /// What happens to a row whose state or log-density leaves the finite range (default
+    /// [`OnDivergence::Error`]).
+    pub on_divergence: OnDivergence,
+}
+
+/// What [`transport`] does when a row's state or log-density leaves the finite range — a
+/// learned velocity that grows faster than linearly (the probability-flow drift `μ − ∇v`
+/// carries the target's score, cubic for a double well) can carry a sample to infinity in
+/// finite time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnDivergence {
+    /// Fail with [`Error::NonFinite`], naming the row and the time.
+    Error,
+    /// Stop integrating that row and return it as NaN (state and `Δ`); the others go on.
+    Mark,
 }
 
 impl Default for FlowConfig {
@@ -35,6 +50,7 @@ impl Default for FlowConfig {
             method: RungeKutta::ThreeEighths,
             chunk: 1024,
             threads: 1,
+            on_divergence: OnDivergence::Error,
         }
     }
 }
@@ -62,7 +78,8 @@ pub fn standard_normal(n: usize, d: usize, seed: u64) -> (Tensor, Vec<f64>) {
 /// `cfg.chunk` rows run on `cfg.threads` threads.
 ///
 /// # Errors
-/// As [`integrate_log_density`] (bad grid, non-finite states).
+/// As [`integrate_log_density`](crate::physics::ode::integrate_log_density) (bad grid), and
+/// [`Error::NonFinite`] for a row that leaves the finite range under [`OnDivergence::Error`].
 pub fn transport<F>(
     store: &ParamStore,
     x0: &Tensor,
@@ -80,6 +97,7 @@ where
         transport_chunk(
             store,
             crate::tensor::kernels::slice(x0, 0, start, end),
+            start,
             cfg,
             &field,
         )
@@ -101,10 +119,12 @@ where
 
 /// One chunk of rows through all steps, one tape per step. The stage's `(u, div u)` is computed
 /// once: the velocity closure stores the divergence keyed by the state's tape id and time, and the
-/// divergence closure takes it (recomputing if the key does not match).
+/// divergence closure takes it (recomputing if the key does not match). Rows that leave the finite
+/// range are dropped from later steps (under [`OnDivergence::Mark`]) and come back as NaN.
 fn transport_chunk<F>(
     store: &ParamStore,
-    mut x: Tensor,
+    x: Tensor,
+    offset: usize,
     cfg: &FlowConfig,
     field: &F,
 ) -> Result<(Tensor, Vec<f64>)>
@@ -112,12 +132,37 @@ where
     F: for<'t> Fn(&Bound<'t>, Var<'t>, f64) -> (Var<'t>, Var<'t>),
 {
     let h = cfg.grid.dt();
-    let mut delta = vec![0.0; x.shape()[0]];
+    let (n, d) = (x.shape()[0], x.shape()[1]);
+    let mut state = x.data().to_vec();
+    let mut delta = vec![0.0; n];
+    let finite = |state: &[f64], delta: &[f64], r: usize| {
+        delta[r].is_finite() && state[r * d..(r + 1) * d].iter().all(|v| v.is_finite())
+    };
+    // The rows still integrated, in order; a row leaves when it stops being finite (a
+    // non-finite starting row leaves at once).
+    let mut live: Vec<usize> = (0..n).collect();
+    let mut t = cfg.grid.t0;
     for k in 0..cfg.grid.steps {
+        let lost: Vec<usize> = live
+            .iter()
+            .copied()
+            .filter(|&r| !finite(&state, &delta, r))
+            .collect();
+        if !lost.is_empty() {
+            diverged(cfg, offset, &lost, t, &mut state, &mut delta, d)?;
+            live.retain(|r| !lost.contains(r));
+        }
+        if live.is_empty() {
+            break;
+        }
+        let rows: Vec<f64> = live
+            .iter()
+            .flat_map(|&r| state[r * d..(r + 1) * d].iter().copied())
+            .collect();
         let tape = Tape::new();
         let p = store.bind(&tape);
         let grid = TimeGrid {
-            t0: cfg.grid.t0 + k as f64 * h,
+            t0: t,
             t1: cfg.grid.t0 + (k + 1) as f64 * h,
             steps: 1,
         };
@@ -128,7 +173,7 @@ where
                 _ => field(&p, x, t).1,
             }
         }));
-        let flow = integrate_log_density(
+        let flow = integrate_log_density_unchecked(
             cfg.method,
             |x, t| {
                 let (u, dv) = field(&p, x, t);
@@ -136,13 +181,52 @@ where
                 u
             },
             &div,
-            tape.constant(x),
+            tape.constant(Tensor::from_vec(rows, &[live.len(), d])),
             &grid,
         )?;
-        x = flow.x.value();
-        for (acc, v) in delta.iter_mut().zip(flow.delta_log_p.value().data()) {
-            *acc += v;
+        let (xs, dl) = (flow.x.value(), flow.delta_log_p.value());
+        for (i, &r) in live.iter().enumerate() {
+            state[r * d..(r + 1) * d].copy_from_slice(&xs.data()[i * d..(i + 1) * d]);
+            delta[r] += dl.data()[i];
         }
+        t = grid.t1;
     }
-    Ok((x, delta))
+    let lost: Vec<usize> = live
+        .iter()
+        .copied()
+        .filter(|&r| !finite(&state, &delta, r))
+        .collect();
+    if !lost.is_empty() {
+        diverged(cfg, offset, &lost, t, &mut state, &mut delta, d)?;
+    }
+    Ok((Tensor::from_vec(state, &[n, d]), delta))
+}
+
+/// Rows `lost` of the chunk starting at row `offset` left the finite range by time `t`: an
+/// error under [`OnDivergence::Error`], else their state and `Δ` become NaN.
+fn diverged(
+    cfg: &FlowConfig,
+    offset: usize,
+    lost: &[usize],
+    t: f64,
+    state: &mut [f64],
+    delta: &mut [f64],
+    d: usize,
+) -> Result<()> {
+    if cfg.on_divergence == OnDivergence::Error {
+        return Err(Error::NonFinite {
+            op: "sampling::transport".into(),
+            what: format!(
+                "the state or log-density of sample {} at t = {t} (and of {} more: the velocity \
+                 carries them out of the finite range; OnDivergence::Mark keeps the others)",
+                offset + lost[0],
+                lost.len() - 1
+            ),
+        });
+    }
+    for &q in lost {
+        state[q * d..(q + 1) * d].fill(f64::NAN);
+        delta[q] = f64::NAN;
+    }
+    Ok(())
 }

@@ -32,16 +32,25 @@ impl Default for MetricsConfig {
     }
 }
 
-/// The four scores of the issue, plus the importance-sampling estimate of `log Z`.
+/// The four scores of the issue, plus the importance-sampling estimate of `log Z` and the
+/// number of samples that diverged.
+///
+/// A diverged sample (a NaN row of `X`, as [`transport`](super::transport) marks a row that
+/// left the finite range under [`OnDivergence::Mark`](super::OnDivergence::Mark)) went to
+/// where `q` vanishes: it has weight 0 in the ESS and the importance-sampling estimate, which
+/// count all `N` samples, and is left out of the other scores.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SampleMetrics {
-    /// `mean(log w) − log Z` with `log w = log q(X) − log p(X)` (≤ 0 in expectation: the
-    /// evidence lower bound minus the truth).
+    /// `mean(log w) − log Z` over the samples that stayed finite, with
+    /// `log w = log q(X) − log p(X)` (≤ 0 in expectation: the evidence lower bound minus the
+    /// truth).
     pub delta_log_z: f64,
     /// `log mean(w) − log Z` (the importance-sampling estimate minus the truth).
     pub delta_log_z_is: f64,
     /// The normalised effective sample size `(Σw)² / (N Σw²)` in `(0, 1]`.
     pub ess: f64,
+    /// Samples that diverged (NaN rows of `X`), out of `N`.
+    pub diverged: usize,
     /// `(1/d) Σᵢ |sdᵢ(X) − sdᵢ|`: the unweighted sample standard deviation per dimension against
     /// the reference.
     pub delta_std: f64,
@@ -128,7 +137,8 @@ pub fn sinkhorn_distance(x: &Tensor, y: &Tensor, epsilon: f64, tol: f64) -> Resu
 /// [`Reference`] from quadrature) and exact samples `exact` (used for Sinkhorn).
 ///
 /// # Errors
-/// [`Error::NonFinite`] if a log-weight is not finite; Sinkhorn's errors.
+/// [`Error::NonFinite`] if a log-weight of a finite sample is not finite, or if every sample
+/// diverged; Sinkhorn's errors.
 pub fn evaluate(
     target: &Target,
     reference: &Reference,
@@ -137,16 +147,39 @@ pub fn evaluate(
     exact: &Tensor,
     cfg: &MetricsConfig,
 ) -> Result<SampleMetrics> {
-    let lw = log_weights(target, x, log_p);
+    let d = x.shape()[1];
+    let kept: Vec<usize> = (0..x.shape()[0])
+        .filter(|&r| !x.data()[r * d..(r + 1) * d].iter().any(|v| v.is_nan()))
+        .collect();
+    let n = log_p.len() as f64;
+    let diverged = log_p.len() - kept.len();
+    if kept.is_empty() {
+        return Err(Error::NonFinite {
+            op: "sampling::evaluate".into(),
+            what: format!("every sample ({diverged} of {diverged} diverged)"),
+        });
+    }
+    let x = if diverged > 0 {
+        let rows = kept
+            .iter()
+            .flat_map(|&r| x.data()[r * d..(r + 1) * d].iter().copied());
+        Tensor::from_vec(rows.collect(), &[kept.len(), d])
+    } else {
+        x.clone()
+    };
+    let kept_log_p: Vec<f64> = kept.iter().map(|&r| log_p[r]).collect();
+    let lw = log_weights(target, &x, &kept_log_p);
     if let Some(bad) = lw.iter().find(|v| !v.is_finite()) {
         return Err(Error::NonFinite {
             op: "sampling::evaluate".into(),
             what: format!("log-weight {bad}"),
         });
     }
-    let n = lw.len() as f64;
-    let mean_lw = lw.iter().sum::<f64>() / n;
-    let sd = column_std(x);
+    let mean_lw = lw.iter().sum::<f64>() / lw.len() as f64;
+    // Diverged samples have weight 0: they count in N, not in the sums.
+    let mut all_lw = lw.clone();
+    all_lw.resize(log_p.len(), f64::NEG_INFINITY);
+    let sd = column_std(&x);
     let delta_std = sd
         .iter()
         .zip(&reference.std)
@@ -155,7 +188,7 @@ pub fn evaluate(
         / sd.len() as f64;
     let k = cfg.sinkhorn_samples.min(x.shape()[0]).min(exact.shape()[0]);
     let sinkhorn = if k > 0 {
-        let a = crate::tensor::kernels::slice(x, 0, 0, k);
+        let a = crate::tensor::kernels::slice(&x, 0, 0, k);
         let b = crate::tensor::kernels::slice(exact, 0, 0, k);
         Some(sinkhorn_distance(&a, &b, cfg.epsilon, cfg.tol)?)
     } else {
@@ -163,8 +196,9 @@ pub fn evaluate(
     };
     Ok(SampleMetrics {
         delta_log_z: mean_lw - reference.log_z,
-        delta_log_z_is: log_sum_exp(&lw) - n.ln() - reference.log_z,
-        ess: normalised_ess(&lw),
+        delta_log_z_is: log_sum_exp(&all_lw) - n.ln() - reference.log_z,
+        ess: normalised_ess(&all_lw),
+        diverged,
         delta_std,
         sinkhorn,
     })

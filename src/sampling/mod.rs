@@ -17,7 +17,7 @@ pub mod flow;
 pub mod metrics;
 pub mod targets;
 
-pub use flow::{standard_normal, transport, FlowConfig};
+pub use flow::{standard_normal, transport, FlowConfig, OnDivergence};
 pub use metrics::{
     column_std, evaluate, log_sum_exp, log_weights, normalised_ess, samples_csv, sinkhorn_distance,
     MetricsConfig, SampleMetrics,

@@ -299,13 +299,14 @@ fn a_non_finite_step_is_an_error_not_a_panic() {
 #[test]
 fn a_run_restarts_from_its_weights_checkpoint() {
     let target = Arc::new(Target::gmm());
-    let first = run(&target, LossKind::Ode, &small(5)).unwrap();
     let dir = std::env::temp_dir().join(format!("physgrad-pinn-init-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("w.ckpt");
-    let mut ckpt = physgrad::nn::Checkpoint::new();
-    ckpt.insert_params(&first.trained.store);
-    ckpt.save(&path).unwrap();
+    // `save_to` writes the weights (and the loss history) when training ends.
+    let mut cfg = small(5);
+    cfg.save_to = Some(dir.clone());
+    let first = run(&target, LossKind::Ode, &cfg).unwrap();
+    let path = dir.join("gmm_ode_weights.ckpt");
+    let losses = std::fs::read_to_string(dir.join("gmm_ode_loss.csv")).unwrap();
+    assert_eq!(losses.lines().count(), 1 + 5, "{losses}");
     let mut cfg = small(0);
     cfg.train.init = Some(path.clone());
     // The checkpoint's `log z` wins over the start that `logz_init` asks for.

@@ -6,7 +6,7 @@ use physgrad::nn::ParamStore;
 use physgrad::ot::{network_simplex, pairwise_cost_tensor, Ground, NetworkSimplexConfig};
 use physgrad::sampling::{
     evaluate, log_sum_exp, normalised_ess, sinkhorn_distance, standard_normal, transport, Factor,
-    FlowConfig, MetricsConfig, Target,
+    FlowConfig, MetricsConfig, OnDivergence, Target,
 };
 use physgrad::Tensor;
 
@@ -154,5 +154,124 @@ fn sinkhorn_at_small_epsilon_approaches_the_exact_transport() {
     assert!(
         s >= exact - 1e-9 && s < exact + 5e-3,
         "Sinkhorn {s} vs exact {exact}"
+    );
+}
+
+/// `dx/dt = x³` per coordinate blows up at `t* = 1/(2x₀²)`: rows with a coordinate above
+/// `1/√2` in magnitude leave the finite range before `t = 1`. The others follow
+/// `x(t) = x₀/√(1 − 2x₀²t)` with `Δ = −∫ 3Σxᵢ² dt = (3/2) Σ ln(1 − 2x₀ᵢ²)`.
+fn cubic_flow(on_divergence: OnDivergence) -> (Tensor, physgrad::Result<(Tensor, Vec<f64>)>) {
+    let (x0, _) = standard_normal(64, 3, 4);
+    let x0 = Tensor::from_vec(x0.data().iter().map(|v| 0.6 * v).collect(), &[64, 3]);
+    let cfg = FlowConfig {
+        chunk: 10,
+        threads: 2,
+        on_divergence,
+        ..FlowConfig::default()
+    };
+    let out = transport(&ParamStore::new(0), &x0, &cfg, |_, x, _| {
+        let sq = x * x;
+        (sq * x, sq.sum_axes(&[1], false) * 3.0)
+    });
+    (x0, out)
+}
+
+#[test]
+fn a_flow_that_leaves_the_finite_range_is_an_error_naming_the_sample() {
+    let (x0, out) = cubic_flow(OnDivergence::Error);
+    let first = (0..64)
+        .find(|&r| x0.data()[3 * r..3 * r + 3].iter().any(|v| v * v > 0.5))
+        .expect("a row that blows up");
+    match out {
+        Err(physgrad::Error::NonFinite { op, what }) => {
+            assert_eq!(op, "sampling::transport");
+            assert!(what.contains(" at t = "), "{what}");
+            // The first chunk with a divergent row reports one of its rows.
+            let chunk = first / 10;
+            let named: usize = what
+                .split("sample ")
+                .nth(1)
+                .and_then(|w| w.split(' ').next())
+                .and_then(|w| w.parse().ok())
+                .expect("a sample index");
+            assert!(named / 10 >= chunk, "{what}; first divergent row {first}");
+        }
+        other => panic!("expected a NonFinite error, got {other:?}"),
+    }
+}
+
+#[test]
+fn marked_divergent_rows_are_nan_and_the_others_exact() {
+    let (x0, out) = cubic_flow(OnDivergence::Mark);
+    let (x, delta) = out.unwrap();
+    let (mut lost, mut kept) = (0, 0);
+    for r in 0..64 {
+        let a = &x0.data()[3 * r..3 * r + 3];
+        let row = &x.data()[3 * r..3 * r + 3];
+        let peak = a.iter().fold(0.0f64, |m, v| m.max(v * v));
+        if peak > 0.6 {
+            // t* < 0.84: far inside the interval.
+            assert!(
+                row.iter().all(|v| v.is_nan()) && delta[r].is_nan(),
+                "row {r}: {row:?}"
+            );
+            lost += 1;
+        } else if peak < 0.4 {
+            // t* > 1.25: a smooth path, RK4-accurate.
+            for (v, x0) in row.iter().zip(a) {
+                let want = x0 / (1.0 - 2.0 * x0 * x0).sqrt();
+                assert!(
+                    (v - want).abs() < 1e-6 * want.abs().max(1.0),
+                    "row {r}: {v} vs {want}"
+                );
+            }
+            let want: f64 = a.iter().map(|v| 1.5 * (1.0 - 2.0 * v * v).ln()).sum();
+            assert!(
+                (delta[r] - want).abs() < 1e-6,
+                "row {r}: Δ {} vs {want}",
+                delta[r]
+            );
+            kept += 1;
+        }
+    }
+    assert!(
+        lost >= 5 && kept >= 5,
+        "{lost} divergent and {kept} smooth rows checked"
+    );
+}
+
+#[test]
+fn diverged_samples_have_zero_weight_in_the_ess_and_the_is_estimate() {
+    // Exact samples with their exact log-density (w = Z for every row), a quarter marked
+    // diverged: ESS (Σw)²/(NΣw²) = 3/4, IS estimate log(3/4), ELBO over the rest exact.
+    let target = gaussian_target(1.3);
+    let r = target.reference(2000).unwrap();
+    let x = target.sample(400, 200_000, 3);
+    let lq = target.log_q(&x);
+    let mut lp: Vec<f64> = lq.iter().map(|l| l - r.log_z).collect();
+    let mut data = x.data().to_vec();
+    for row in (0..400).step_by(4) {
+        data[3 * row..3 * row + 3].fill(f64::NAN);
+        lp[row] = f64::NAN;
+    }
+    let x = Tensor::from_vec(data, &[400, 3]);
+    let cfg = MetricsConfig {
+        sinkhorn_samples: 0,
+        ..MetricsConfig::default()
+    };
+    let m = evaluate(&target, &r, &x, &lp, &x, &cfg).unwrap();
+    assert_eq!(m.diverged, 100);
+    assert!((m.ess - 0.75).abs() < 1e-12, "ESS {}", m.ess);
+    assert!(
+        (m.delta_log_z_is - 0.75f64.ln()).abs() < 1e-9,
+        "{}",
+        m.delta_log_z_is
+    );
+    assert!(m.delta_log_z.abs() < 1e-9, "{}", m.delta_log_z);
+    let all_nan = Tensor::full(&[4, 3], f64::NAN);
+    let err = evaluate(&target, &r, &all_nan, &[f64::NAN; 4], &all_nan, &cfg).unwrap_err();
+    assert!(
+        err.to_string().contains("every sample (4 of 4 diverged)"),
+        "{err}"
     );
 }
