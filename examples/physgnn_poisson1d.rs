@@ -398,7 +398,7 @@ fn record_curve(
     it: usize,
     w1: impl FnOnce() -> Result<f64>,
 ) -> Result<()> {
-    if (it + 1) % cfg.curve_every == 0 || it + 1 == cfg.iterations {
+    if (it + 1).is_multiple_of(cfg.curve_every) || it + 1 == cfg.iterations {
         let w = w1()?;
         run.curve.push((it + 1, w));
         if cfg.verbose {

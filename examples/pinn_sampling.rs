@@ -21,7 +21,9 @@
 //! (200 steps, batch 128, 1 000 samples, 500 for Sinkhorn), `--threads N` (data-parallel
 //! training step over N row shards, with the trajectory refresh and the sampler's chunks on the
 //! same N threads; default: the available cores up to 8; results agree with one thread up to
-//! rounding), `--trajectories F` (share of each batch collocated along the
+//! rounding), `--shard-points P` (at most P collocation points per tape, the tapes beyond the
+//! threads run one after the other so that a tape's intermediates stay in cache; 0 is one tape
+//! per thread; default `model::shard_points`, 32–256 by dimension and loss), `--trajectories F` (share of each batch collocated along the
 //! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
 //! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
 //! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S),
@@ -36,7 +38,7 @@
 //! suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
 //!
-//! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS` times one training step (loss, weight
+//! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` times one training step (loss, weight
 //! gradient, Adam step) on given weights and points and prints a JSON line
 //! (`examples/pinn_sampling/timing.rs`, driven by `benches/peers/pinn_peers.py`).
 
@@ -93,6 +95,7 @@ impl Default for Config {
                 max_seconds: None,
                 trajectories: None,
                 threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(8)),
+                shard_points: None,
                 logz_init: model::LogzInit::Auto(model::LogzInit::SAMPLES),
                 init: None,
             },
@@ -298,6 +301,9 @@ fn parse_args() -> Cli {
             }
             "--seed" => cfg.train.seed = val().parse().expect("--seed S"),
             "--threads" => cfg.train.threads = val().parse().expect("--threads N"),
+            "--shard-points" => {
+                cfg.train.shard_points = Some(val().parse().expect("--shard-points N"))
+            }
             "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
             "--box" => box_scale = val().parse().expect("--box S"),
             "--out" => out = val(),

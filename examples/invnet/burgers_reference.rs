@@ -18,7 +18,7 @@ pub const CASES_NU: [f64; 4] = [0.002, 0.006, 0.02, 0.03];
 /// # Errors
 /// [`Error::InvalidInput`] if `cells` is not a positive multiple of 64; the solver's errors.
 pub fn reference_field(c: f64, nu: f64, cells: usize) -> Result<Vec<f64>> {
-    if cells == 0 || cells % NX != 0 {
+    if cells == 0 || !cells.is_multiple_of(NX) {
         return Err(Error::InvalidInput {
             op: "invnet_burgers reference".into(),
             detail: format!("cells must be a positive multiple of {NX}, got {cells}"),

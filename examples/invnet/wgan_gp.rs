@@ -70,7 +70,7 @@ impl ConvGenerator {
     pub fn new(store: &mut ParamStore, latent: usize, side: usize, channels: &[usize]) -> Self {
         let k = channels.len();
         assert!(
-            side % (1 << k) == 0,
+            side.is_multiple_of(1 << k),
             "generator: side {side} not divisible by 2^{k}"
         );
         let s0 = side >> k;

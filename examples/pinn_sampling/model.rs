@@ -248,6 +248,9 @@ pub struct TrainConfig {
     pub trajectories: Option<Trajectories>,
     /// Threads of the data-parallel step (see [`train_step`]); 1 runs on the calling thread.
     pub threads: usize,
+    /// At most this many collocation points per tape (`Some(0)`: one tape per thread; default
+    /// `None`, [`shard_points`]).
+    pub shard_points: Option<usize>,
     /// The starting value of `log z` (all losses but anneal).
     pub logz_init: LogzInit,
     /// A weights checkpoint (written by an earlier run, `<target>_<loss>_weights.ckpt`) to
@@ -476,14 +479,35 @@ pub struct Trained {
     pub logz_start: Option<f64>,
 }
 
+/// Collocation points per tape in a training step of `kind` in dimension `d` by default (see
+/// [`train_step`]): `768/(1 + k)` clamped to `[32, 256]`, with `k` the jet directions per point
+/// (`d` for the drift's divergence; the SDE-type losses add `d + 1` for the jet of `w`).
+///
+/// A step's intermediates are tensors of `points × directions × 64` values, and at batch 512
+/// they do not fit in cache: at d = 50 the step was memory-bound. Measured on this project's
+/// machine (4 MB of L2 per core; `pinn_sampling --time-step … REPS SHARD_POINTS`, one thread,
+/// batch 512), against one tape: d = 2 ODE best at 256 points (−9 %), SDE at 128 (−24 %);
+/// d = 5 ODE 256 (−19 %), SDE 128 (−33 %); d = 50 ODE 32 (−34 %), SDE 16–32 (−41 %). This
+/// rule picks 256/128, 128/64 and 32/32 for those (ODE/SDE).
+pub fn shard_points(kind: LossKind, d: usize) -> usize {
+    let directions = match kind {
+        LossKind::Ode | LossKind::Anneal | LossKind::Ot => d,
+        LossKind::Sde | LossKind::SdeDiffusion | LossKind::Sb => 2 * d + 1,
+    };
+    (768 / (1 + directions)).clamp(32, 256)
+}
+
 /// One training step on the collocation points `pts`: the loss of `pb` with the weights of
 /// `store`, its gradient with respect to every trainable weight, one optimiser step, and the
 /// projection of [`Nets::project`]. Returns the loss before the step. [`train`] calls this for
 /// every step; the `--time-step` mode of the example times it.
 ///
-/// With `shards > 1` the points are split in that many contiguous row blocks, each evaluated
-/// on its own thread and tape ([`ParamStore::step_sharded`], weights `nₖ/n`): the same loss and
-/// gradient as one shard, up to rounding.
+/// The points are split in contiguous row blocks of at most `shard_points` rows (0: no limit),
+/// and in at least `threads` blocks; each block is evaluated on its own tape, the blocks dealt
+/// to `threads` threads ([`ParamStore::step_sharded_on`], weights `nₖ/n`): the same loss and
+/// gradient as one block, up to rounding. Blocks beyond the thread count run one after the
+/// other, which keeps a block's intermediates in cache ([`shard_points`]).
+#[allow(clippy::too_many_arguments)]
 pub fn train_step(
     pb: &Problem,
     nets: &Nets,
@@ -491,10 +515,16 @@ pub fn train_step(
     opt: &mut dyn Optimizer,
     pts: &physgrad::problem::Collocation,
     d: usize,
-    shards: usize,
+    threads: usize,
+    shard_points: usize,
 ) -> Result<f64> {
     let n = pts.interior.shape()[0];
-    let shards = shards.clamp(1, n.max(1));
+    let by_size = if shard_points == 0 {
+        1
+    } else {
+        n.div_ceil(shard_points)
+    };
+    let shards = by_size.max(threads).clamp(1, n.max(1));
     // The problem's own error (a non-finite term, named) is kept and returned in place of the
     // step's generic one.
     let failure = std::sync::Mutex::new(None);
@@ -521,7 +551,7 @@ pub fn train_step(
             .iter()
             .map(|&(a, b)| (b - a) as f64 / n as f64)
             .collect();
-        store.step_sharded(opt, &weights, |k, tape, p| {
+        store.step_sharded_on(opt, &weights, threads, |k, tape, p| {
             total_or_nan(nets.loss(pb, tape, p, &parts[k]), tape, &failure)
         })
     };
@@ -619,6 +649,8 @@ pub fn train(
             &pts,
             target.dim(),
             cfg.threads,
+            cfg.shard_points
+                .unwrap_or_else(|| shard_points(kind, target.dim())),
         )?;
         losses.push(total);
         on_step(step, total);

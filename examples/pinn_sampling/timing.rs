@@ -1,8 +1,8 @@
 //! `--time-step`: the speed of one training step on given weights and points, for the side-by-side
 //! comparison with PyTorch and JAX in `benches/peers/pinn_peers.py`.
 //!
-//! `pinn_sampling --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS` reads little-endian f64
-//! files: every parameter of the loss's networks in store order (for the ODE and SDE losses
+//! `pinn_sampling --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` reads
+//! little-endian f64 files: every parameter of the loss's networks in store order (for the ODE and SDE losses
 //! `w.time.phase`, `w.time_in.weight` `[2C, C]`, `w.time_in.bias`, `w.time_out.*`, `w.input.*`,
 //! `w.block0.*` … `w.output.*`, then the same for `mu`, then `logz`; each weight `[in, out]`
 //! row-major), and the collocation points `[B, d + 1]` (`x`, then `t`). It evaluates the loss and
@@ -10,10 +10,13 @@
 //! `REPS + 1` steps of [`train_step`] — the function [`super::model::train`] calls for every step:
 //! loss, gradient, one Adam step at the default rate — and prints one JSON line with the loss, the
 //! squared gradient norm, the squared norm of the first Adam update and the median seconds of the
-//! last `REPS` steps (the first one is the warm-up).
+//! last `REPS` steps (the first one is the warm-up). The steps split the points in tapes of at
+//! most `SHARD_POINTS` points, run one after the other (default [`shard_points`]; 0 is one
+//! tape); the gate's loss and gradient are on one tape, and the first update's norm checks the
+//! split step against the peers.
 
 use super::losses::{problem, LossKind, LossParams};
-use super::model::{train_step, NetConfig, Nets};
+use super::model::{shard_points, train_step, NetConfig, Nets};
 use physgrad::nn::ParamStore;
 use physgrad::optim::{Adam, AdamConfig};
 use physgrad::problem::Collocation;
@@ -25,7 +28,10 @@ use std::time::Instant;
 /// Little-endian f64 values of a file.
 fn read_f64(path: &str) -> Vec<f64> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    assert!(bytes.len() % 8 == 0, "{path}: not a whole number of f64");
+    assert!(
+        bytes.len().is_multiple_of(8),
+        "{path}: not a whole number of f64"
+    );
     bytes
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
@@ -43,13 +49,16 @@ fn sum_sq<'a>(ts: impl IntoIterator<Item = &'a Tensor>) -> f64 {
 /// Runs the `--time-step` mode with its arguments (`TARGET LOSS WEIGHTS POINTS REPS`).
 pub fn time_step(args: &[String]) -> Result<()> {
     assert!(
-        args.len() == 5,
-        "usage: --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS"
+        args.len() == 5 || args.len() == 6,
+        "usage: --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]"
     );
     let target = Arc::new(Target::by_name(&args[0])?);
     let kind = LossKind::parse(&args[1]).unwrap_or_else(|| panic!("unknown loss {}", args[1]));
     let reps: usize = args[4].parse().expect("REPS");
     let d = target.dim();
+    let shard_points: usize = args
+        .get(5)
+        .map_or(shard_points(kind, d), |a| a.parse().expect("SHARD_POINTS"));
     let pb = problem(kind, &target, LossParams::default());
     let mut store = ParamStore::new(0);
     let nets = Nets::new(&mut store, kind, d, NetConfig::default());
@@ -81,7 +90,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
     };
     let mut opt = Adam::new(AdamConfig::default());
     let before = store.values().to_vec();
-    train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1)?;
+    train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1, shard_points)?;
     let step_sq: f64 = before
         .iter()
         .zip(store.values())
@@ -92,7 +101,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
-        train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1)?;
+        train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1, shard_points)?;
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);

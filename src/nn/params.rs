@@ -276,6 +276,31 @@ impl ParamStore {
     where
         F: for<'t> Fn(usize, &'t Tape, &Bound<'t>) -> Var<'t> + Sync,
     {
+        self.step_sharded_on(opt, weights, weights.len(), loss)
+    }
+
+    /// [`ParamStore::step_sharded`] with the shards dealt to at most `threads` threads (shard
+    /// `k` on thread `k mod threads`; 1 runs them one after the other on the calling thread).
+    /// More shards than threads is micro-batching: each shard's tape holds only its rows, so a
+    /// large batch's intermediates stay in cache (and peak memory falls) for the same value and
+    /// gradient up to rounding.
+    ///
+    /// # Errors
+    /// As [`ParamStore::step_sharded`].
+    ///
+    /// # Panics
+    /// If `weights` is empty, or if a shard's closure panics.
+    #[track_caller]
+    pub fn step_sharded_on<F>(
+        &mut self,
+        opt: &mut dyn Optimizer,
+        weights: &[f64],
+        threads: usize,
+        loss: F,
+    ) -> crate::Result<f64>
+    where
+        F: for<'t> Fn(usize, &'t Tape, &Bound<'t>) -> Var<'t> + Sync,
+    {
         assert!(
             !weights.is_empty(),
             "ParamStore::step_sharded: no shards (weights is empty)"
@@ -287,13 +312,9 @@ impl ParamStore {
             let l = loss(k, &tape, &p).check_finite("loss")?;
             Ok((l.value().sum_all(), p.gradients(l)))
         };
-        // One thread per shard, shard 0 on the calling thread.
-        let results = crate::parallel::ordered_map(
-            "ParamStore::step_sharded",
-            weights.len(),
-            weights.len(),
-            shard,
-        );
+        // Shard 0 on the calling thread.
+        let results =
+            crate::parallel::ordered_map("ParamStore::step_sharded", weights.len(), threads, shard);
         let mut value = 0.0;
         let mut total: Option<Grads> = None;
         for (r, &w) in results.into_iter().zip(weights) {

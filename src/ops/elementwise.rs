@@ -3,7 +3,7 @@
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;
-use crate::tensor::{broadcast_shapes, kernels, Tensor};
+use crate::tensor::{broadcast_shapes, fastmath, kernels, pool, Tensor};
 
 /// Panics at the caller's line if two operands do not broadcast.
 #[track_caller]
@@ -118,8 +118,19 @@ macro_rules! unary_op {
 unary_op!(Neg, "neg", |x| x.map(|v| -v), |x, out, g| -g);
 unary_op!(Exp, "exp", kernels::exp, |x, out, g| g * out);
 unary_op!(Log, "log", |x| x.map(f64::ln), |x, out, g| g / x);
-unary_op!(Sin, "sin", |x| x.map(f64::sin), |x, out, g| g * x.cos());
-unary_op!(Cos, "cos", |x| x.map(f64::cos), |x, out, g| -(g * x.sin()));
+unary_op!(Sin, "sin", |x| sin_or_cos(x, true), |x, out, g| g * x.cos());
+unary_op!(Cos, "cos", |x| sin_or_cos(x, false), |x, out, g| -(g * x
+    .sin()));
+
+/// `sin x` or `cos x` elementwise by the vectorised kernel of `sin_cos`
+/// ([`fastmath::sin_cos_into`]), so that `[sin a, cos a]` and `sin_cos(a)` agree bit for bit.
+fn sin_or_cos(x: &Tensor, sin: bool) -> Tensor {
+    let (mut s, mut c) = (pool::scratch(x.len()), pool::scratch(x.len()));
+    fastmath::sin_cos_into(x.data(), &mut s, &mut c);
+    let (keep, drop) = if sin { (s, c) } else { (c, s) };
+    pool::recycle(drop);
+    Tensor::from_vec(keep, x.shape())
+}
 unary_op!(Sqrt, "sqrt", |x| x.map(f64::sqrt), |x, out, g| g
     / (out * 2.0));
 unary_op!(Tanh, "tanh", kernels::tanh, |x, out, g| tanh_backward(

@@ -131,7 +131,7 @@ fn rot_dot<'t>(g: Var<'t>, v: Var<'t>) -> Var<'t> {
     );
     let full = *g.shape().last().expect("rot_dot: operands need an axis");
     assert!(
-        full % 2 == 0,
+        full.is_multiple_of(2),
         "rot_dot: the last axis ({full}) must be even"
     );
     g.tape.record(RotDot, &[g, v])

@@ -20,7 +20,7 @@ pub fn volume_fraction<'t>(phi: Var<'t>) -> Var<'t> {
 /// `φ` shifted periodically by `r` along `axis`: entry `i` of the result is entry `(i + r) mod n`.
 fn roll<'t>(phi: Var<'t>, axis: usize, r: usize) -> Var<'t> {
     let n = phi.shape()[axis];
-    if r % n == 0 {
+    if r.is_multiple_of(n) {
         return phi;
     }
     let r = r % n;

@@ -139,10 +139,10 @@ where
         delta[r].is_finite() && state[r * d..(r + 1) * d].iter().all(|v| v.is_finite())
     };
     // The rows still integrated, in order; a row leaves when it stops being finite (a
-    // non-finite starting row leaves at once).
+    // non-finite starting row leaves at once). The last pass only checks the final states.
     let mut live: Vec<usize> = (0..n).collect();
     let mut t = cfg.grid.t0;
-    for k in 0..cfg.grid.steps {
+    for k in 0..=cfg.grid.steps {
         let lost: Vec<usize> = live
             .iter()
             .copied()
@@ -152,7 +152,7 @@ where
             diverged(cfg, offset, &lost, t, &mut state, &mut delta, d)?;
             live.retain(|r| !lost.contains(r));
         }
-        if live.is_empty() {
+        if k == cfg.grid.steps || live.is_empty() {
             break;
         }
         let rows: Vec<f64> = live
@@ -190,14 +190,6 @@ where
             delta[r] += dl.data()[i];
         }
         t = grid.t1;
-    }
-    let lost: Vec<usize> = live
-        .iter()
-        .copied()
-        .filter(|&r| !finite(&state, &delta, r))
-        .collect();
-    if !lost.is_empty() {
-        diverged(cfg, offset, &lost, t, &mut state, &mut delta, d)?;
     }
     Ok((Tensor::from_vec(state, &[n, d]), delta))
 }

@@ -149,6 +149,12 @@ fn tanh_avx2(x: &[f64], out: &mut [f64]) {
     tanh_body::<true>(x, out)
 }
 
+/// AVX-512F, AVX2 and FMA (detected at run time).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512() -> bool {
+    std::is_x86_feature_detected!("avx512f") && has_avx2()
+}
+
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2() -> bool {
     std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
@@ -199,7 +205,10 @@ pub fn exp_into(x: &[f64], out: &mut [f64]) {
 pub fn scaled_gauss_into(z: &[f64], scale: f64, out: &mut [f64]) {
     check_lengths("scaled_gauss_into", z, out);
     #[cfg(target_arch = "x86_64")]
-    if has_avx2() {
+    if has_avx512() {
+        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked at run time just above).
+        unsafe { scaled_gauss_avx512(z, scale, out) };
+    } else if has_avx2() {
         // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
         unsafe { scaled_gauss_avx2(z, scale, out) };
     } else {
@@ -222,6 +231,12 @@ fn scaled_gauss_body<const FMA: bool>(z: &[f64], scale: f64, out: &mut [f64]) {
     for (o, &v) in out.iter_mut().zip(z) {
         *o = exp_fast::<FMA>(-0.5 * v * v) * scale;
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+fn scaled_gauss_avx512(z: &[f64], scale: f64, out: &mut [f64]) {
+    scaled_gauss_body::<true>(z, scale, out)
 }
 
 #[cfg(target_arch = "x86_64")]

@@ -292,7 +292,13 @@ fn sharded_step_matches_the_whole_batch_step() {
         let w = t.shape()[1];
         Tensor::from_vec(t.data()[a * w..b * w].to_vec(), &[b - a, w])
     };
-    for cuts in [vec![0, 5, 11], vec![0, 2, 7, 11]] {
+    // One thread per shard, and (the last two) more shards than threads: micro-batches.
+    for (cuts, threads) in [
+        (vec![0, 5, 11], 2),
+        (vec![0, 2, 7, 11], 3),
+        (vec![0, 2, 7, 11], 1),
+        (vec![0, 3, 4, 9, 11], 2),
+    ] {
         let (mut sharded, _) = build();
         let mut os = Sgd::new(SgdConfig::default());
         let weights: Vec<f64> = cuts
@@ -300,7 +306,7 @@ fn sharded_step_matches_the_whole_batch_step() {
             .map(|c| (c[1] - c[0]) as f64 / n as f64)
             .collect();
         let ls = sharded
-            .step_sharded(&mut os, &weights, |k, tape, p| {
+            .step_sharded_on(&mut os, &weights, threads, |k, tape, p| {
                 let (a, b) = (cuts[k], cuts[k + 1]);
                 net.forward(p, tape.constant(rows(&x, a, b)))
                     .mse(tape.constant(rows(&y, a, b)))

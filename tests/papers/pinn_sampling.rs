@@ -198,6 +198,8 @@ fn small(steps: usize) -> Config {
             max_seconds: None,
             trajectories: None,
             threads: 1,
+            // Three tapes of at most 24 of the 64 points, one after the other.
+            shard_points: Some(24),
             logz_init: LogzInit::Zero,
             init: None,
         },
@@ -280,10 +282,20 @@ fn a_non_finite_step_is_an_error_not_a_panic() {
     let mut pts = pb.sample(8, 0, 1);
     pts.interior.data_mut()[4] = f64::NAN;
     let before = store.clone();
-    for shards in [1, 2] {
+    // One tape; two on two threads; three tapes of at most 3 points one after the other.
+    for (threads, shard_points) in [(1, 0), (2, 0), (1, 3)] {
         let mut opt = Adam::new(AdamConfig::default());
-        let err = example::model::train_step(&pb, &nets, &mut store, &mut opt, &pts, 2, shards)
-            .unwrap_err();
+        let err = example::model::train_step(
+            &pb,
+            &nets,
+            &mut store,
+            &mut opt,
+            &pts,
+            2,
+            threads,
+            shard_points,
+        )
+        .unwrap_err();
         assert!(
             matches!(&err, physgrad::Error::NonFinite { op, .. } if op.contains("pinn_ode")),
             "{err}"

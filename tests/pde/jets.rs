@@ -206,7 +206,9 @@ fn penultimate_entries_match_the_whole_jacobian() {
             let (store, net) = build(&widths, ACTS[a], false, seed);
             let m = 1 + (seed as usize % 4);
             let dirs = Tensor::randn(&[d, m], seed + 2);
-            let trace: Vec<usize> = (0..m).filter(|c| (c + seed as usize) % 2 == 0).collect();
+            let trace: Vec<usize> = (0..m)
+                .filter(|c| (c + seed as usize).is_multiple_of(2))
+                .collect();
             let xs = Tensor::randn(&[3, d], seed + 1);
             let tape = Tape::new();
             let p = store.bind(&tape);

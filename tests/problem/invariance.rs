@@ -15,7 +15,7 @@ fn image(w: usize, s: usize) -> Tensor {
         for j in 0..N {
             let (a, b) = ((i + s) % N, (j + s) % N);
             let disc = (i as f64 - 12.0).powi(2) + (j as f64 - 8.0).powi(2) < 20.0;
-            d[a * N + b] = f64::from(u8::from((i / w) % 2 == 0 || disc));
+            d[a * N + b] = f64::from(u8::from((i / w).is_multiple_of(2) || disc));
         }
     }
     Tensor::from_vec(d, &[N, N])
