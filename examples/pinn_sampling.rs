@@ -23,9 +23,9 @@
 //! same N threads; default: the available cores up to 8; results agree with one thread up to
 //! rounding), `--shard-points P` (at most P collocation points per tape, the tapes beyond the
 //! threads run one after the other so that a tape's intermediates stay in cache; 0 is one tape
-//! per thread; default `model::shard_points`, 32–256 by dimension and loss), `--trajectories F` (share of each batch collocated along the
-//! learned flow, refreshed every `--traj-every N` steps from `--traj-particles P` particles;
-//! see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
+//! per thread; default `model::shard_points`, 32–256 by dimension and loss), `--trajectories
+//! F` (share of each batch collocated along the learned flow, refreshed every `--traj-every
+//! N` steps from `--traj-particles P` particles; see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
 //! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S),
 //! `--flow-steps N` (RK4 steps of the sampler, default 200), `--logz-init
 //! auto|zero|prior|prior:N|VALUE` (where `log z` starts: `prior` is the importance-sampling
@@ -38,8 +38,8 @@
 //! suite runs a reduced configuration
 //! (`tests/papers/pinn_sampling.rs`).
 //!
-//! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` times one training step (loss, weight
-//! gradient, Adam step) on given weights and points and prints a JSON line
+//! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` times one training
+//! step (loss, weight gradient, Adam step) on given weights and points and prints a JSON line
 //! (`examples/pinn_sampling/timing.rs`, driven by `benches/peers/pinn_peers.py`).
 
 #[path = "pinn_sampling/losses.rs"]

@@ -2,10 +2,10 @@
 //! comparison with PyTorch and JAX in `benches/peers/pinn_peers.py`.
 //!
 //! `pinn_sampling --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` reads
-//! little-endian f64 files: every parameter of the loss's networks in store order (for the ODE and SDE losses
-//! `w.time.phase`, `w.time_in.weight` `[2C, C]`, `w.time_in.bias`, `w.time_out.*`, `w.input.*`,
-//! `w.block0.*` … `w.output.*`, then the same for `mu`, then `logz`; each weight `[in, out]`
-//! row-major), and the collocation points `[B, d + 1]` (`x`, then `t`). It evaluates the loss and
+//! little-endian f64 files: every parameter of the loss's networks in store order (for the ODE
+//! and SDE losses `w.time.phase`, `w.time_in.weight` `[2C, C]`, `w.time_in.bias`,
+//! `w.time_out.*`, `w.input.*`, `w.block0.*` … `w.output.*`, then the same for `mu`, then
+//! `logz`; each weight `[in, out]` row-major), and the collocation points `[B, d + 1]` (`x`, then `t`). It evaluates the loss and
 //! the squared norm of its weight gradient on those numbers (the correctness gate), then runs
 //! `REPS + 1` steps of [`train_step`] — the function [`super::model::train`] calls for every step:
 //! loss, gradient, one Adam step at the default rate — and prints one JSON line with the loss, the

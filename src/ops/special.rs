@@ -75,9 +75,9 @@ fn erf_body<const FMA: bool>(x: &[f64], e: &[f64], out: &mut [f64]) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn erf_avx2(x: &[f64], e: &[f64], out: &mut [f64]) {
-    let n = x.len() / 4 * 4;
+    let n = x.len().min(e.len()).min(out.len()) / 4 * 4;
     for i in (0..n).step_by(4) {
-        // SAFETY: `i + 4 ≤ n ≤` the length of all three slices (the caller's zip lengths).
+        // SAFETY: `i + 4 ≤ n ≤` the length of all three slices.
         unsafe {
             let v = erf4(
                 avx::_mm256_loadu_pd(x.as_ptr().add(i)),

@@ -139,6 +139,9 @@ pub fn sinkhorn_distance(x: &Tensor, y: &Tensor, epsilon: f64, tol: f64) -> Resu
 /// # Errors
 /// [`Error::NonFinite`] if a log-weight of a finite sample is not finite, or if every sample
 /// diverged; Sinkhorn's errors.
+///
+/// # Panics
+/// If `log_p` does not have one entry per row of `X`.
 pub fn evaluate(
     target: &Target,
     reference: &Reference,
@@ -148,6 +151,13 @@ pub fn evaluate(
     cfg: &MetricsConfig,
 ) -> Result<SampleMetrics> {
     let d = x.shape()[1];
+    assert_eq!(
+        log_p.len(),
+        x.shape()[0],
+        "sampling::evaluate: {} samples but {} log-densities",
+        x.shape()[0],
+        log_p.len()
+    );
     let kept: Vec<usize> = (0..x.shape()[0])
         .filter(|&r| !x.data()[r * d..(r + 1) * d].iter().any(|v| v.is_nan()))
         .collect();

@@ -195,6 +195,9 @@ fn a_flow_that_leaves_the_finite_range_is_an_error_naming_the_sample() {
                 .and_then(|w| w.parse().ok())
                 .expect("a sample index");
             assert!(named / 10 >= chunk, "{what}; first divergent row {first}");
+            // Only a row with t* < 1 can leave the range.
+            let row = &x0.data()[3 * named..3 * named + 3];
+            assert!(row.iter().any(|v| v * v > 0.5), "{what}: row {row:?}");
         }
         other => panic!("expected a NonFinite error, got {other:?}"),
     }
