@@ -42,9 +42,10 @@ pub(crate) fn erf_f64(x: f64) -> f64 {
 /// * `|x| ≥ 6`: `±1` (`erfc 6 ≈ 2·10⁻¹⁷` is below half an ulp of 1).
 ///
 /// The evaluation is branch-free ([`erf_lane`]), four lanes at a time with fused multiply–adds
-/// on x86-64 CPUs with AVX2 and FMA (detected at run time; [`erf4`]): 3.5–4.4 ns per value with
-/// its exponential (`cargo run --release --example fastmath_speed`) against 9.6 ns for the
-/// branchy scalar evaluation before it.
+/// on x86-64 CPUs with AVX2 and FMA ([`erf4`]) and eight with AVX-512 ([`erf8`]), detected at
+/// run time ([`erf_affine_into`]): per value with its exponential, 3.5–4.4 ns on AVX2 and
+/// 2.7–3.5 ns on AVX-512 (`cargo run --release --example fastmath_speed`), against 9.6 ns for
+/// the branchy scalar evaluation before it.
 ///
 /// It replaced a series / continued-fraction evaluation (kept in the tests as the reference)
 /// that took 70–270 ns per value; under the exact GELU of the PINN-sampling networks that
@@ -54,103 +55,104 @@ fn erf_into(x: &[f64], out: &mut [f64]) {
     let mut e = pool::scratch(x.len());
     exp_into(&arg, &mut e);
     pool::recycle(arg);
-    #[cfg(target_arch = "x86_64")]
-    if fastmath::has_avx2() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
-        unsafe { erf_avx2(x, &e, out) };
-        pool::recycle(e);
-        return;
-    }
-    erf_body::<false>(x, &e, out);
+    erf_affine_into(x, &e, out, ERF);
     pool::recycle(e);
-}
-
-#[inline(always)]
-fn erf_body<const FMA: bool>(x: &[f64], e: &[f64], out: &mut [f64]) {
-    for ((o, &v), &ev) in out.iter_mut().zip(x).zip(e) {
-        *o = erf_lane::<FMA>(v, ev);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn erf_avx2(x: &[f64], e: &[f64], out: &mut [f64]) {
-    let n = x.len().min(e.len()).min(out.len()) / 4 * 4;
-    for i in (0..n).step_by(4) {
-        // SAFETY: `i + 4 ≤ n ≤` the length of all three slices.
-        unsafe {
-            let v = erf4(
-                avx::_mm256_loadu_pd(x.as_ptr().add(i)),
-                avx::_mm256_loadu_pd(e.as_ptr().add(i)),
-            );
-            avx::_mm256_storeu_pd(out.as_mut_ptr().add(i), v);
-        }
-    }
-    erf_body::<true>(&x[n..], &e[n..], &mut out[n..])
 }
 
 /// `out[i] = Φ(zᵢ) = ½(1 + erf(zᵢ/√2))` given `pdf[i] = φ(zᵢ)`, whose exponential the `erf`
 /// reuses (`e^{−(z/√2)²} = √(2π)·φ(z)`).
 fn normal_cdf_into(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+    erf_affine_into(z, pdf, out, NORMAL_CDF);
+}
+
+/// The kernels below compute `post·(shift + erf(sx·xᵢ))` given `eᵢ` with
+/// `se·eᵢ = exp(−(sx·xᵢ)²)`.
+#[derive(Clone, Copy)]
+struct ErfAffine {
+    sx: f64,
+    se: f64,
+    shift: f64,
+    post: f64,
+}
+
+/// `erf` itself: every factor is exact, and `−0 + r = r` keeps the sign of a zero.
+const ERF: ErfAffine = ErfAffine {
+    sx: 1.0,
+    se: 1.0,
+    shift: -0.0,
+    post: 1.0,
+};
+
+/// `Φ` from `φ`.
+const NORMAL_CDF: ErfAffine = ErfAffine {
+    sx: FRAC_1_SQRT_2,
+    se: SQRT_2PI,
+    shift: 1.0,
+    post: 0.5,
+};
+
+/// [`ErfAffine`] of `x` given `e`, eight lanes wide on AVX-512 ([`erf8`]), four on AVX2
+/// ([`erf4`]), else one lane at a time ([`erf_lane`]); the vector paths give the scalar lane's
+/// bits on the same machine.
+fn erf_affine_into(x: &[f64], e: &[f64], out: &mut [f64], k: ErfAffine) {
     #[cfg(target_arch = "x86_64")]
     if fastmath::has_avx512() {
-        // SAFETY: the CPU supports AVX-512F (checked at run time just above).
-        unsafe { normal_cdf_avx512(z, pdf, out) };
+        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked at run time just above).
+        unsafe { erf_affine_avx512(x, e, out, k) };
         return;
     }
     #[cfg(target_arch = "x86_64")]
     if fastmath::has_avx2() {
         // SAFETY: the CPU supports AVX2 and FMA (checked at run time just above).
-        unsafe { normal_cdf_avx2(z, pdf, out) };
+        unsafe { erf_affine_avx2(x, e, out, k) };
         return;
     }
-    normal_cdf_body::<false>(z, pdf, out);
+    erf_affine_body::<false>(x, e, out, k);
 }
 
 #[inline(always)]
-fn normal_cdf_body<const FMA: bool>(z: &[f64], pdf: &[f64], out: &mut [f64]) {
-    for ((o, &v), &p) in out.iter_mut().zip(z).zip(pdf) {
-        *o = 0.5 * (1.0 + erf_lane::<FMA>(v * FRAC_1_SQRT_2, p * SQRT_2PI));
+fn erf_affine_body<const FMA: bool>(x: &[f64], e: &[f64], out: &mut [f64], k: ErfAffine) {
+    for ((o, &v), &p) in out.iter_mut().zip(x).zip(e) {
+        *o = k.post * (k.shift + erf_lane::<FMA>(v * k.sx, p * k.se));
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn normal_cdf_avx2(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+fn erf_affine_avx2(x: &[f64], e: &[f64], out: &mut [f64], k: ErfAffine) {
     use avx::*;
-    let n = z.len().min(pdf.len()).min(out.len()) / 4 * 4;
-    let (scale_x, scale_e) = (_mm256_set1_pd(FRAC_1_SQRT_2), _mm256_set1_pd(SQRT_2PI));
-    let half = _mm256_set1_pd(0.5);
+    let n = x.len().min(e.len()).min(out.len()) / 4 * 4;
+    let (sx, se) = (_mm256_set1_pd(k.sx), _mm256_set1_pd(k.se));
+    let (shift, post) = (_mm256_set1_pd(k.shift), _mm256_set1_pd(k.post));
     for i in (0..n).step_by(4) {
         // SAFETY: `i + 4 ≤ n ≤` the length of all three slices.
         unsafe {
-            let v = _mm256_mul_pd(_mm256_loadu_pd(z.as_ptr().add(i)), scale_x);
-            let e = _mm256_mul_pd(_mm256_loadu_pd(pdf.as_ptr().add(i)), scale_e);
-            let r = _mm256_mul_pd(half, _mm256_add_pd(_mm256_set1_pd(1.0), erf4(v, e)));
+            let v = _mm256_mul_pd(_mm256_loadu_pd(x.as_ptr().add(i)), sx);
+            let p = _mm256_mul_pd(_mm256_loadu_pd(e.as_ptr().add(i)), se);
+            let r = _mm256_mul_pd(post, _mm256_add_pd(shift, erf4(v, p)));
             _mm256_storeu_pd(out.as_mut_ptr().add(i), r);
         }
     }
-    normal_cdf_body::<true>(&z[n..], &pdf[n..], &mut out[n..])
+    erf_affine_body::<true>(&x[n..], &e[n..], &mut out[n..], k)
 }
 
-/// [`normal_cdf_avx2`] eight lanes wide ([`erf8`]); the same bits.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
-fn normal_cdf_avx512(z: &[f64], pdf: &[f64], out: &mut [f64]) {
+fn erf_affine_avx512(x: &[f64], e: &[f64], out: &mut [f64], k: ErfAffine) {
     use avx::*;
-    let n = z.len().min(pdf.len()).min(out.len()) / 8 * 8;
-    let (scale_x, scale_e) = (_mm512_set1_pd(FRAC_1_SQRT_2), _mm512_set1_pd(SQRT_2PI));
-    let (half, one) = (_mm512_set1_pd(0.5), _mm512_set1_pd(1.0));
+    let n = x.len().min(e.len()).min(out.len()) / 8 * 8;
+    let (sx, se) = (_mm512_set1_pd(k.sx), _mm512_set1_pd(k.se));
+    let (shift, post) = (_mm512_set1_pd(k.shift), _mm512_set1_pd(k.post));
     for i in (0..n).step_by(8) {
         // SAFETY: `i + 8 ≤ n ≤` the length of all three slices.
         unsafe {
-            let v = _mm512_mul_pd(_mm512_loadu_pd(z.as_ptr().add(i)), scale_x);
-            let e = _mm512_mul_pd(_mm512_loadu_pd(pdf.as_ptr().add(i)), scale_e);
-            let r = _mm512_mul_pd(half, _mm512_add_pd(one, erf8(v, e)));
+            let v = _mm512_mul_pd(_mm512_loadu_pd(x.as_ptr().add(i)), sx);
+            let p = _mm512_mul_pd(_mm512_loadu_pd(e.as_ptr().add(i)), se);
+            let r = _mm512_mul_pd(post, _mm512_add_pd(shift, erf8(v, p)));
             _mm512_storeu_pd(out.as_mut_ptr().add(i), r);
         }
     }
-    normal_cdf_avx2(&z[n..], &pdf[n..], &mut out[n..])
+    erf_affine_avx2(&x[n..], &e[n..], &mut out[n..], k)
 }
 
 /// [`erf4`] on eight lanes with AVX-512F: the interval's coefficients by one `vpermpd` from the
@@ -847,7 +849,7 @@ mod tests {
         }
         // Without FMA (CPUs without AVX2) against the reference method.
         let e: Vec<f64> = xs.iter().map(|&x| (-(x * x)).exp()).collect();
-        super::erf_body::<false>(&xs, &e, &mut out);
+        super::erf_affine_body::<false>(&xs, &e, &mut out, super::ERF);
         for (&x, &got) in xs.iter().zip(&out).filter(|(x, _)| x.is_finite()) {
             let want = reference_erf(x);
             assert!(
