@@ -11,32 +11,11 @@
 //! last layer). Targets (`physgrad::sampling::Target`): `gmm` (d = 2), `mw5` (d = 5, δ = 4),
 //! `mw50` (d = 50, δ = 2), references by quadrature and exact samples by inverse CDF.
 //!
-//! Run: `cargo run --release --example pinn_sampling -- --target gmm --loss ode --steps 3000`.
-//! Options: `--target gmm|mw5|mw50`, `--loss ode|sde|anneal|sde-diffusion|ot|sb|all`,
-//! `--steps N` (default 2 000), `--batch B` (collocation points per step, default 512),
-//! `--lr R` (default 1e-3, cosine to a tenth), `--samples N` (flow samples for the scores,
-//! default 10 000), `--sinkhorn N` (default 2 000), `--max-seconds S` (a training
-//! budget: the cosine schedule runs on wall-clock time when that is further along than the
-//! steps, and training stops when S seconds are spent; the table reports the steps reached), `--seed S`, `--quick`
-//! (200 steps, batch 128, 1 000 samples, 500 for Sinkhorn), `--threads N` (data-parallel
-//! training step over N row shards, with the trajectory refresh and the sampler's chunks on the
-//! same N threads; default: the available cores up to 8; results agree with one thread up to
-//! rounding), `--shard-points P` (at most P collocation points per tape, the tapes beyond the
-//! threads run one after the other so that a tape's intermediates stay in cache; 0 is one tape
-//! per thread; default `model::shard_points`, 32–256 by dimension and loss), `--trajectories
-//! F` (share of each batch collocated along the learned flow, refreshed every `--traj-every
-//! N` steps from `--traj-particles P` particles; see `model::Trajectories`), `--relative K` (ODE loss: weigh residuals by
-//! `1/(1 + |log q − log p₀|/K)`), `--box S` (scale the target's collocation box by S),
-//! `--flow-steps N` (RK4 steps of the sampler, default 200), `--logz-init
-//! auto|zero|prior|prior:N|VALUE` (where `log z` starts: `prior` is the importance-sampling
-//! estimate from N prior samples, 10⁵ by default; `auto`, the default, is that estimate when
-//! positive and 0 otherwise; see `model::LogzInit`), `--init CKPT` (start from the weights of
-//! an earlier run; with `--steps 0` only sample), `--out DIR` (default `out/pinn_sampling`;
-//! separate directories keep concurrent or successive runs' files apart). Writes to it:
-//! `summary.{txt,md,csv}`, per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
+//! Run: `cargo run --release --example pinn_sampling -- --target gmm --loss ode --steps 3000`;
+//! `--help` lists the options ([`USAGE`]). Writes to the output directory
+//! `summary.{txt,md,csv}` and per run `<target>_<loss>_loss.csv`, `_samples.csv` (samples and
 //! log-weights), `_weights.ckpt` (the trained weights, for `--init`) and `_plot.svg`. The test
-//! suite runs a reduced configuration
-//! (`tests/papers/pinn_sampling.rs`).
+//! suite runs a reduced configuration (`tests/papers/pinn_sampling.rs`).
 //!
 //! `--time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]` times one training
 //! step (loss, weight gradient, Adam step) on given weights and points and prints a JSON line
@@ -149,6 +128,39 @@ pub fn sample_flow(
     Ok((x, lp0.iter().zip(&delta).map(|(a, b)| a + b).collect()))
 }
 
+/// [`evaluate`], except that a run whose every sample diverged is a row that says so (ESS 0,
+/// the other scores NaN, `diverged = N`) instead of an error: the loss history and the weights
+/// are already written, and the summary should show the run.
+///
+/// # Errors
+/// [`evaluate`]'s, when some sample stayed finite.
+pub fn score(
+    target: &Target,
+    reference: &physgrad::sampling::Reference,
+    x: &Tensor,
+    log_p: &[f64],
+    exact: &Tensor,
+    cfg: &MetricsConfig,
+) -> Result<SampleMetrics> {
+    match evaluate(target, reference, x, log_p, exact, cfg) {
+        Err(_) if !x.is_empty() && x.data().iter().all(|v| v.is_nan()) => {
+            eprintln!(
+                "  every one of the {} samples left the finite range",
+                log_p.len()
+            );
+            Ok(SampleMetrics {
+                delta_log_z: f64::NAN,
+                delta_log_z_is: f64::NAN,
+                ess: 0.0,
+                diverged: log_p.len(),
+                delta_std: f64::NAN,
+                sinkhorn: None,
+            })
+        }
+        other => other,
+    }
+}
+
 /// Trains `kind` on `target`, samples and scores.
 pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResult> {
     let start = Instant::now();
@@ -227,7 +239,7 @@ pub fn run(target: &Arc<Target>, kind: LossKind, cfg: &Config) -> Result<RunResu
         sinkhorn_samples: cfg.sinkhorn,
         ..MetricsConfig::default()
     };
-    let metrics = evaluate(target, &reference, &x, &log_p, &exact, &mcfg)?;
+    let metrics = score(target, &reference, &x, &log_p, &exact, &mcfg)?;
     let log_w = log_weights(target, &x, &log_p);
     if cfg.verbose {
         println!("  flow + scores: {:.1} s", t1.elapsed().as_secs_f64());
@@ -249,18 +261,91 @@ fn trajectories(cfg: &mut Config) -> &mut model::Trajectories {
     cfg.train.trajectories.get_or_insert_with(Default::default)
 }
 
+/// The options, printed by `--help`.
+pub const USAGE: &str = "\
+usage: pinn_sampling [OPTIONS]
+       pinn_sampling --time-step TARGET LOSS WEIGHTS.bin POINTS.bin REPS [SHARD_POINTS]
+
+  --target T[,T..]      gmm | mw5 | mw50 (default gmm)
+  --loss L[,L..]        ode | sde | anneal | sde-diffusion | ot | sb | all (default ode)
+  --steps N             Adam steps (default 2000)
+  --batch B             collocation points per step (default 512)
+  --lr R                learning rate, cosine-annealed to a tenth (default 1e-3)
+  --max-seconds S       training budget: the cosine schedule follows wall-clock time when
+                        that is further along than the steps, and training stops after S s
+  --seed S              seed of the weights and the collocation (default 0)
+  --threads N           threads of the training step, the trajectory refresh and the
+                        sampler (default: the cores, at most 8; same results up to rounding)
+  --shard-points P      at most P points per tape, the tapes beyond the threads run one
+                        after the other (0: one tape per thread; default 32-256 by loss and d)
+  --trajectories F      share of each batch collocated along the learned flow (default: none;
+                        0.5 once any --traj-* option is given)
+  --traj-every N        refresh those points every N steps (default 100)
+  --traj-particles P    from P particles (default 1024)
+  --relative K          ODE loss: weigh residuals by 1/(1 + |log q - log p0|/K)
+  --box S               scale the target's collocation box by S
+  --logz-init I         where log z starts: auto | zero | prior | prior:N | a number
+                        (default auto: the prior importance-sampling estimate when positive)
+  --init CKPT           start from the weights of an earlier run (with --steps 0: only sample)
+  --samples N           flow samples for the scores (default 10000)
+  --sinkhorn N          of which N are compared by Sinkhorn (default 2000)
+  --flow-steps N        RK4 steps of the sampler (default 200)
+  --out DIR             output directory (default out/pinn_sampling)
+  --quick               200 steps, batch 128, 1000 samples, 500 for Sinkhorn
+  -h, --help            this text
+";
+
 /// What the command line asks for.
-struct Cli {
-    targets: Vec<String>,
-    losses: Vec<LossKind>,
-    cfg: Config,
-    box_scale: f64,
+#[derive(Debug)]
+pub struct Cli {
+    /// Target names.
+    pub targets: Vec<String>,
+    /// Losses, in order.
+    pub losses: Vec<LossKind>,
+    /// The run settings.
+    pub cfg: Config,
+    /// Scale of the collocation box (`--box`).
+    pub box_scale: f64,
     /// Output directory (`--out DIR`, default `out/pinn_sampling`).
-    out: String,
+    pub out: String,
 }
 
-fn parse_args() -> Cli {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+/// Why the command line gives no [`Cli`].
+#[derive(Debug, PartialEq)]
+pub enum CliError {
+    /// `--help` or `-h`: print [`USAGE`].
+    Help,
+    /// A bad option or value, with the message to print.
+    Bad(String),
+}
+
+/// Parses `value` for `option`, or says which option wanted what.
+fn parsed<T: std::str::FromStr>(
+    option: &str,
+    value: &str,
+    what: &str,
+) -> std::result::Result<T, CliError> {
+    value
+        .parse()
+        .map_err(|_| CliError::Bad(format!("{option} takes {what}, got `{value}`")))
+}
+
+/// A positive finite number for `option`.
+fn positive(option: &str, value: &str) -> std::result::Result<f64, CliError> {
+    parsed(option, value, "a positive number").and_then(|x: f64| {
+        if x > 0.0 && x.is_finite() {
+            Ok(x)
+        } else {
+            Err(CliError::Bad(format!(
+                "{option} takes a positive number, got `{value}`"
+            )))
+        }
+    })
+}
+
+/// Reads the options (without the program name); `PINN_QUICK` in the environment acts as
+/// `--quick`.
+pub fn parse_args(args: &[String]) -> std::result::Result<Cli, CliError> {
     let mut cfg = Config::default();
     let (mut targets, mut losses) = (vec!["gmm".to_string()], vec![LossKind::Ode]);
     let quick = args.iter().any(|a| a == "--quick") || std::env::var("PINN_QUICK").is_ok();
@@ -274,70 +359,90 @@ fn parse_args() -> Cli {
     let mut out = "out/pinn_sampling".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut val = || {
-            it.next()
-                .cloned()
-                .unwrap_or_else(|| panic!("{a} needs a value"))
-        };
-        match a.as_str() {
-            "--target" => targets = val().split(',').map(String::from).collect(),
-            "--loss" => {
-                let v = val();
-                losses = if v == "all" {
-                    LossKind::ALL.to_vec()
-                } else {
-                    v.split(',')
-                        .map(|s| LossKind::parse(s).unwrap_or_else(|| panic!("unknown loss {s}")))
-                        .collect()
+        let a = a.as_str();
+        if a == "--help" || a == "-h" {
+            return Err(CliError::Help);
+        }
+        if a == "--quick" {
+            continue;
+        }
+        let v = it
+            .next()
+            .ok_or_else(|| CliError::Bad(format!("{a} needs a value")))?;
+        let count = |what| parsed::<usize>(a, v, what);
+        match a {
+            "--target" => {
+                targets = v.split(',').map(String::from).collect();
+                if let Some(bad) = targets.iter().find(|t| Target::by_name(t).is_err()) {
+                    return Err(CliError::Bad(format!(
+                        "unknown target `{bad}` (gmm, mw5 or mw50)"
+                    )));
                 }
             }
-            "--steps" => cfg.train.steps = val().parse().expect("--steps N"),
-            "--batch" => cfg.train.batch = val().parse().expect("--batch B"),
-            "--lr" => cfg.train.lr = val().parse().expect("--lr R"),
-            "--samples" => cfg.samples = val().parse().expect("--samples N"),
-            "--sinkhorn" => cfg.sinkhorn = val().parse().expect("--sinkhorn N"),
-            "--max-seconds" => {
-                cfg.train.max_seconds = Some(val().parse().expect("--max-seconds S"))
+            "--loss" if v == "all" => losses = LossKind::ALL.to_vec(),
+            "--loss" => {
+                losses = v
+                    .split(',')
+                    .map(|s| {
+                        LossKind::parse(s).ok_or_else(|| {
+                            let names: Vec<_> = LossKind::ALL.iter().map(|k| k.name()).collect();
+                            CliError::Bad(format!(
+                                "unknown loss `{s}` ({} or all)",
+                                names.join(", ")
+                            ))
+                        })
+                    })
+                    .collect::<std::result::Result<_, _>>()?
             }
-            "--seed" => cfg.train.seed = val().parse().expect("--seed S"),
-            "--threads" => cfg.train.threads = val().parse().expect("--threads N"),
-            "--shard-points" => {
-                cfg.train.shard_points = Some(val().parse().expect("--shard-points N"))
+            "--steps" => cfg.train.steps = count("a number of steps")?,
+            "--batch" => cfg.train.batch = count("a number of points")?,
+            "--lr" => cfg.train.lr = parsed(a, v, "a learning rate")?,
+            "--samples" => cfg.samples = count("a number of samples")?,
+            "--sinkhorn" => cfg.sinkhorn = count("a number of samples")?,
+            "--max-seconds" => cfg.train.max_seconds = Some(positive(a, v)?),
+            "--seed" => cfg.train.seed = parsed(a, v, "an integer seed")?,
+            "--threads" => {
+                cfg.train.threads = count("a number of threads")?;
+                if cfg.train.threads == 0 {
+                    return Err(CliError::Bad("--threads takes at least 1".into()));
+                }
             }
-            "--relative" => cfg.loss.relative = Some(val().parse().expect("--relative KAPPA")),
-            "--box" => box_scale = val().parse().expect("--box S"),
-            "--out" => out = val(),
+            "--shard-points" => cfg.train.shard_points = Some(count("a number of points")?),
+            "--relative" => cfg.loss.relative = Some(positive(a, v)?),
+            "--box" => box_scale = positive(a, v)?,
+            "--out" => out = v.clone(),
             "--logz-init" => {
-                let v = val();
-                cfg.train.logz_init = model::LogzInit::parse(&v).unwrap_or_else(|| {
-                    panic!("--logz-init takes auto, zero, prior, prior:N or a number, got {v}")
-                })
+                cfg.train.logz_init = model::LogzInit::parse(v).ok_or_else(|| {
+                    CliError::Bad(format!(
+                        "--logz-init takes auto, zero, prior, prior:N or a number, got `{v}`"
+                    ))
+                })?
             }
-            "--init" => cfg.train.init = Some(val().into()),
-            "--flow-steps" => cfg.flow_steps = val().parse().expect("--flow-steps N"),
+            "--init" => cfg.train.init = Some(v.into()),
+            "--flow-steps" => cfg.flow_steps = count("a number of steps")?,
             "--trajectories" => {
-                let f: f64 = val().parse().expect("--trajectories F");
-                assert!(
-                    (0.0..=1.0).contains(&f),
-                    "--trajectories takes the share of each batch in [0, 1], got {f}"
-                );
+                let f: f64 = parsed(a, v, "a share in [0, 1]")?;
+                if !(0.0..=1.0).contains(&f) {
+                    return Err(CliError::Bad(format!(
+                        "--trajectories takes the share of each batch in [0, 1], got `{v}`"
+                    )));
+                }
                 trajectories(&mut cfg).fraction = f;
             }
-            "--traj-every" => trajectories(&mut cfg).every = val().parse().expect("--traj-every N"),
+            "--traj-every" => trajectories(&mut cfg).every = count("a number of steps")?,
             "--traj-particles" => {
-                trajectories(&mut cfg).particles = val().parse().expect("--traj-particles P")
+                trajectories(&mut cfg).particles = count("a number of particles")?
             }
-            "--quick" => {}
-            other => panic!("unknown option {other}"),
+            other => return Err(CliError::Bad(format!("unknown option `{other}`"))),
         }
     }
-    Cli {
+    Ok(Cli {
         targets,
         losses,
         cfg,
         box_scale,
         out,
-    }
+    })
 }
 
 fn main() -> Result<()> {
@@ -351,7 +456,17 @@ fn main() -> Result<()> {
         cfg,
         box_scale,
         out,
-    } = parse_args();
+    } = match parse_args(&args) {
+        Ok(cli) => cli,
+        Err(CliError::Help) => {
+            print!("{USAGE}");
+            return Ok(());
+        }
+        Err(CliError::Bad(msg)) => {
+            eprintln!("pinn_sampling: {msg}\n(`--help` lists the options)");
+            std::process::exit(2);
+        }
+    };
     let mut cfg = cfg;
     cfg.save_to = Some(out.clone().into());
     let out = physgrad::report::Output::new(&out)?;
@@ -360,10 +475,6 @@ fn main() -> Result<()> {
     for name in &targets {
         let mut target = Target::by_name(name)?;
         if box_scale != 1.0 {
-            assert!(
-                box_scale > 0.0,
-                "--box takes a positive scale, got {box_scale}"
-            );
             for b in &mut target.collocation {
                 *b = (b.0 * box_scale, b.1 * box_scale);
             }

@@ -26,6 +26,7 @@
 use physgrad::problem::Problem;
 use physgrad::sampling::Target;
 use physgrad::{Tensor, Var};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// Which loss.
@@ -122,6 +123,31 @@ pub struct Analytic {
     target: Arc<Target>,
 }
 
+/// The derivatives of [`Target::log_q_derivs`] at the rows of `x`.
+type Derivs = (Tensor, Tensor, Tensor);
+
+thread_local! {
+    /// The last point set each thread asked [`derivs`] about, its target and the answer.
+    static LAST: RefCell<Option<(Arc<Target>, Tensor, Derivs)>> = const { RefCell::new(None) };
+}
+
+/// `target.log_q_derivs(x)`, computed once per point set and thread: a statement's `lq`, `g0`,
+/// `l0` and `rw` all ask at the same collocation points, one after the other. The cache holds
+/// the target itself, so a pointer match cannot be a later target at a reused address.
+fn derivs(target: &Arc<Target>, x: &Tensor) -> Derivs {
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if let Some((t, xs, d)) = last.as_ref() {
+            if Arc::ptr_eq(t, target) && xs.shape() == x.shape() && xs.data() == x.data() {
+                return d.clone();
+            }
+        }
+        let d = target.log_q_derivs(x);
+        *last = Some((target.clone(), x.clone(), d.clone()));
+        d
+    })
+}
+
 /// `t` `[B]` and `x` `[B, d]` values, with `t` as a column.
 fn values(x: Var<'_>, t: Var<'_>) -> (Tensor, Vec<f64>) {
     (x.value(), t.value().data().to_vec())
@@ -137,7 +163,7 @@ impl Analytic {
     pub fn log_q(&self) -> impl for<'t> Fn(Var<'t>) -> Var<'t> + Send + Sync + 'static {
         let tg = self.target.clone();
         move |x: Var<'_>| {
-            let (v, _, _) = tg.log_q_derivs(&x.value());
+            let (v, _, _) = derivs(&tg, &x.value());
             x.tape().constant(v)
         }
     }
@@ -155,12 +181,12 @@ impl Analytic {
                 return x.tape().constant(Tensor::full(&[n], 1.0));
             };
             let d = xv.shape()[1];
-            let lq = tg.log_q(&xv);
+            let (lq, _, _) = derivs(&tg, &xv);
             let c0 = prior_log_norm(d);
             let w = xv
                 .data()
                 .chunks(d)
-                .zip(&lq)
+                .zip(lq.data())
                 .map(|(r, q)| {
                     let lp0 = -0.5 * r.iter().map(|v| v * v).sum::<f64>() - c0;
                     1.0 / (1.0 + (q - lp0).abs() / k)
@@ -175,7 +201,7 @@ impl Analytic {
         let tg = self.target.clone();
         move |x: Var<'_>, t: Var<'_>| {
             let (xv, tv) = values(x, t);
-            let (_, mut g, _) = tg.log_q_derivs(&xv);
+            let (_, mut g, _) = derivs(&tg, &xv);
             let d = xv.shape()[1];
             for ((gr, xr), s) in g.data_mut().chunks_mut(d).zip(xv.data().chunks(d)).zip(&tv) {
                 for (gi, xi) in gr.iter_mut().zip(xr) {
@@ -191,7 +217,7 @@ impl Analytic {
         let tg = self.target.clone();
         move |x: Var<'_>, t: Var<'_>| {
             let (xv, tv) = values(x, t);
-            let (_, _, mut l) = tg.log_q_derivs(&xv);
+            let (_, _, mut l) = derivs(&tg, &xv);
             let d = xv.shape()[1] as f64;
             for (li, s) in l.data_mut().iter_mut().zip(&tv) {
                 *li = s * *li - (1.0 - s) * d;

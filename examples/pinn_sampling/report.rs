@@ -38,15 +38,25 @@ pub fn summary(runs: &[RunResult]) -> Table {
                 "{:.3e}",
                 tail.iter().sum::<f64>() / tail.len().max(1) as f64
             ),
-            format!("{:.4}", m.delta_log_z),
-            format!("{:.4}", m.delta_log_z_is),
-            format!("{:.4}", m.ess),
-            format!("{:.4}", m.delta_std),
-            m.sinkhorn.map_or("-".into(), |s| format!("{s:.4}")),
+            fmt_score(m.delta_log_z),
+            fmt_score(m.delta_log_z_is),
+            fmt_score(m.ess),
+            fmt_score(m.delta_std),
+            m.sinkhorn.map_or("-".into(), fmt_score),
             format!("{}/{}", m.diverged, r.log_w.len()),
         ]);
     }
     t
+}
+
+/// A score with four decimals, or in scientific notation from 10⁴ on (a flow that carries
+/// samples far out gives scores of 10³⁰ and more).
+pub fn fmt_score(v: f64) -> String {
+    if v.abs() >= 1e4 {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
 }
 
 /// `summary.{txt,md,csv}`.

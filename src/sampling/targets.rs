@@ -42,22 +42,22 @@ impl Factor {
     pub fn log_derivs(&self, x: f64) -> (f64, f64, f64) {
         match self {
             Factor::Mixture { means, var } => {
-                let e: Vec<f64> = means
-                    .iter()
-                    .map(|m| -(x - m).powi(2) / (2.0 * var))
-                    .collect();
-                let top = e.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-                let r: Vec<f64> = e.iter().map(|v| (v - top).exp()).collect();
-                let s: f64 = r.iter().sum();
-                let k = means.len() as f64;
-                let value = top + s.ln() - k.ln() - 0.5 * (2.0 * std::f64::consts::PI * var).ln();
-                let (mut g, mut h) = (0.0, 0.0);
-                for (ri, m) in r.iter().zip(means) {
+                // Relative to the nearest mean's exponent, with no allocation and one log: this
+                // runs at every collocation point of every training step.
+                let expo = |m: f64| -(x - m) * (x - m) / (2.0 * var);
+                let top = means.iter().fold(f64::NEG_INFINITY, |a, &m| a.max(expo(m)));
+                let (mut s, mut g, mut h) = (0.0, 0.0, 0.0);
+                for &m in means {
+                    let r = (expo(m) - top).exp();
                     let gk = -(x - m) / var;
-                    g += ri / s * gk;
-                    h += ri / s * (gk * gk - 1.0 / var);
+                    s += r;
+                    g += r * gk;
+                    h += r * (gk * gk - 1.0 / var);
                 }
-                (value, g, h - g * g)
+                let k = means.len() as f64;
+                let norm = k * (2.0 * std::f64::consts::PI * var).sqrt();
+                let (g, h) = (g / s, h / s);
+                (top + (s / norm).ln(), g, h - g * g)
             }
             Factor::DoubleWell { delta } => {
                 let u = x * x - delta;
@@ -263,6 +263,10 @@ impl Target {
             x.shape()
         );
         let b = x.shape()[0];
+        // The mixture's `exp` and `ln` come from the C library: called with the upper halves of
+        // the vector registers dirty (after the products of a training step), each costs many
+        // times its usual time.
+        crate::tensor::clear_upper_simd_state();
         let (mut v, mut g, mut l) = (vec![0.0; b], vec![0.0; b * d], vec![0.0; b]);
         for (r, row) in x.data().chunks(d).enumerate() {
             for (i, (f, &xi)) in self.factors.iter().zip(row).enumerate() {

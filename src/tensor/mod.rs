@@ -214,10 +214,9 @@ impl Tensor {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
         clear_upper_simd_state();
-        Tensor::from_vec(
-            pool::collect(self.len(), self.data().iter().map(|&x| f(x))),
-            &self.shape,
-        )
+        let mut out = pool::scratch(self.len());
+        kernels::map_into(&mut out, self.data(), &f);
+        Tensor::from_vec(out, &self.shape)
     }
 
     /// Combines two tensors elementwise with numpy broadcasting.
@@ -305,7 +304,7 @@ impl From<f64> for Tensor {
 /// inside elementwise maps such as `erf`, and a forward pass of the PINN-sampling drift
 /// network six times slower (`docs/benchmarks.md`). One instruction before each map avoids it.
 #[inline]
-fn clear_upper_simd_state() {
+pub(crate) fn clear_upper_simd_state() {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx")]

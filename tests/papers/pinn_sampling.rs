@@ -379,3 +379,103 @@ fn logz_starts_where_asked() {
     let id = r.trained.nets.logz.unwrap();
     assert!((r.trained.store.get(id).data()[0] - 3.0).abs() < 0.01);
 }
+
+/// The command line: options land in the settings, `--help` asks for the usage (which names
+/// every option the parser takes), and a bad option or value is an error naming it, not a
+/// panic.
+#[test]
+fn command_line_options_and_their_errors() {
+    use example::{parse_args, CliError, USAGE};
+    let args = |s: &str| -> Vec<String> { s.split_whitespace().map(String::from).collect() };
+    let cli = parse_args(&args(
+        "--target mw5,mw50 --loss sde,ot --steps 7 --batch 64 --lr 0.002 --max-seconds 30 \
+         --seed 3 --threads 2 --trajectories 0.5 --traj-every 9 --box 0.67 --logz-init prior:50 \
+         --flow-steps 20 --out somewhere",
+    ))
+    .unwrap();
+    assert_eq!(cli.targets, ["mw5", "mw50"]);
+    assert_eq!(cli.losses, [LossKind::Sde, LossKind::Ot]);
+    let t = &cli.cfg.train;
+    assert_eq!((t.steps, t.batch, t.seed, t.threads), (7, 64, 3, 2));
+    assert_eq!((t.lr, t.max_seconds), (0.002, Some(30.0)));
+    let traj = t.trajectories.as_ref().unwrap();
+    assert_eq!((traj.fraction, traj.every), (0.5, 9));
+    assert_eq!(t.logz_init, LogzInit::Prior(50));
+    assert_eq!((cli.box_scale, cli.cfg.flow_steps), (0.67, 20));
+    assert_eq!(cli.out, "somewhere");
+    assert_eq!(
+        parse_args(&args("--loss all")).unwrap().losses,
+        LossKind::ALL
+    );
+    assert_eq!(
+        parse_args(&args("--steps 5 -h")).unwrap_err(),
+        CliError::Help
+    );
+    for (line, says) in [
+        ("--stepz 5", "unknown option `--stepz`"),
+        ("--steps", "--steps needs a value"),
+        (
+            "--steps five",
+            "--steps takes a number of steps, got `five`",
+        ),
+        ("--loss ode,fp", "unknown loss `fp`"),
+        ("--target mw7", "unknown target `mw7`"),
+        ("--box -1", "--box takes a positive number, got `-1`"),
+        ("--max-seconds nan", "--max-seconds takes a positive number"),
+        ("--trajectories 1.5", "in [0, 1], got `1.5`"),
+        ("--logz-init prior:0", "--logz-init takes auto"),
+    ] {
+        match parse_args(&args(line)) {
+            Err(CliError::Bad(msg)) => assert!(msg.contains(says), "{line}: {msg}"),
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+    // Every option the parser matches is in the usage text.
+    let source = include_str!("../../examples/pinn_sampling.rs");
+    let parser = &source[source.find("pub fn parse_args").unwrap()..];
+    for opt in parser
+        .split('"')
+        .filter(|s| s.starts_with("--") && !s.contains(' '))
+    {
+        assert!(USAGE.contains(opt), "{opt} is missing from --help");
+    }
+}
+
+/// `score`: a run whose every sample diverged is a row with ESS 0 and `diverged = N`; with one
+/// finite sample it is `evaluate` itself.
+#[test]
+fn a_run_whose_every_sample_diverged_is_a_row_not_an_error() {
+    use physgrad::sampling::{evaluate, MetricsConfig};
+    let target = Target::gmm();
+    let reference = target.reference(400).unwrap();
+    let exact = target.sample(3, 1000, 1);
+    let cfg = MetricsConfig {
+        sinkhorn_samples: 0,
+        ..MetricsConfig::default()
+    };
+    let lost = Tensor::full(&[3, 2], f64::NAN);
+    let log_p = [f64::NAN; 3];
+    assert!(evaluate(&target, &reference, &lost, &log_p, &exact, &cfg).is_err());
+    let m = example::score(&target, &reference, &lost, &log_p, &exact, &cfg).unwrap();
+    assert_eq!((m.diverged, m.ess, m.sinkhorn), (3, 0.0, None));
+    assert!(m.delta_log_z.is_nan() && m.delta_std.is_nan());
+    let mut one = lost.clone();
+    one.data_mut()[..2].copy_from_slice(&[5.0, 0.0]);
+    let log_p = [
+        target.log_q(&Tensor::from_vec(vec![5.0, 0.0], &[1, 2]))[0],
+        0.0,
+        0.0,
+    ];
+    let got = example::score(&target, &reference, &one, &log_p, &exact, &cfg).unwrap();
+    let want = evaluate(&target, &reference, &one, &log_p, &exact, &cfg).unwrap();
+    assert_eq!(got, want);
+    assert_eq!(got.diverged, 2);
+    // Scores of samples carried far out print in scientific notation, not as 120 digits.
+    use example::report::fmt_score;
+    assert_eq!(fmt_score(-2.5941e120), "-2.594e120");
+    assert_eq!(
+        (fmt_score(0.5), fmt_score(-9999.0)),
+        ("0.5000".into(), "-9999.0000".into())
+    );
+    assert_eq!(fmt_score(f64::NAN), "NaN");
+}

@@ -100,6 +100,24 @@ fn closed_form_derivatives_match_finite_differences() {
             );
         }
     }
+    // The GMM's value against the mixture density summed directly (nine modes, 0.3 I).
+    let x = [0.3, -4.1, 2.2, 5.5, -9.0, 12.0];
+    let got = t.log_q(&Tensor::from_vec(x.to_vec(), &[3, 2]));
+    for (r, row) in x.chunks(2).enumerate() {
+        let mut density = 0.0;
+        for m0 in [-5.0, 0.0, 5.0] {
+            for m1 in [-5.0, 0.0, 5.0] {
+                let q = (row[0] - m0) * (row[0] - m0) + (row[1] - m1) * (row[1] - m1);
+                density += (-q / 0.6).exp() / (2.0 * std::f64::consts::PI * 0.3) / 9.0;
+            }
+        }
+        assert!(
+            (got[r] - density.ln()).abs() < 1e-12,
+            "{} vs {}",
+            got[r],
+            density.ln()
+        );
+    }
 }
 
 #[test]
