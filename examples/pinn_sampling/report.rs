@@ -34,10 +34,11 @@ pub fn summary(runs: &[RunResult]) -> Table {
             format!("{}", l.len()),
             format!("{:.0}", r.train_seconds),
             format!("{:.0}", r.sample_seconds),
-            format!(
-                "{:.3e}",
-                tail.iter().sum::<f64>() / tail.len().max(1) as f64
-            ),
+            if tail.is_empty() {
+                "-".into()
+            } else {
+                format!("{:.3e}", tail.iter().sum::<f64>() / tail.len() as f64)
+            },
             fmt_score(m.delta_log_z),
             fmt_score(m.delta_log_z_is),
             fmt_score(m.ess),
