@@ -93,57 +93,6 @@ fn build_aligned(n: usize, align: usize, fill: impl Fn(usize, &mut [f64]) + Sync
     out
 }
 
-/// `out[i] = f(x[i], y[i])` over the common length, compiled eight lanes wide when the CPU has
-/// AVX-512 (the same operations in the same order, so the same bits as the baseline build).
-#[inline(always)]
-pub(crate) fn zip_into(out: &mut [f64], x: &[f64], y: &[f64], f: &impl Fn(f64, f64) -> f64) {
-    #[cfg(target_arch = "x86_64")]
-    if fastmath::has_avx512() {
-        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked at run time just above).
-        unsafe { zip_avx512(out, x, y, f) };
-        return;
-    }
-    zip_body(out, x, y, f);
-}
-
-#[inline(always)]
-fn zip_body(out: &mut [f64], x: &[f64], y: &[f64], f: &impl Fn(f64, f64) -> f64) {
-    for ((o, &p), &q) in out.iter_mut().zip(x).zip(y) {
-        *o = f(p, q);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn zip_avx512(out: &mut [f64], x: &[f64], y: &[f64], f: &impl Fn(f64, f64) -> f64) {
-    zip_body(out, x, y, f);
-}
-
-/// `out[i] = f(x[i])` over the common length, compiled like [`zip_into`].
-#[inline(always)]
-pub(crate) fn map_into(out: &mut [f64], x: &[f64], f: &impl Fn(f64) -> f64) {
-    #[cfg(target_arch = "x86_64")]
-    if fastmath::has_avx512() {
-        // SAFETY: the CPU supports AVX-512F, AVX2 and FMA (checked at run time just above).
-        unsafe { map_avx512(out, x, f) };
-        return;
-    }
-    map_body(out, x, f);
-}
-
-#[inline(always)]
-fn map_body(out: &mut [f64], x: &[f64], f: &impl Fn(f64) -> f64) {
-    for (o, &p) in out.iter_mut().zip(x) {
-        *o = f(p);
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
-fn map_avx512(out: &mut [f64], x: &[f64], f: &impl Fn(f64) -> f64) {
-    map_body(out, x, f);
-}
-
 /// Elementwise `f(a, b)` with numpy broadcasting.
 ///
 /// # Panics
@@ -153,7 +102,10 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sy
     let (x, y) = (a.data(), b.data());
     if a.shape() == b.shape() {
         let data = build(x.len(), |s, c| {
-            zip_into(c, &x[s..s + c.len()], &y[s..s + c.len()], &f)
+            let (x, y) = (&x[s..s + c.len()], &y[s..s + c.len()]);
+            for ((o, &p), &q) in c.iter_mut().zip(x).zip(y) {
+                *o = f(p, q);
+            }
         });
         return Tensor::from_vec(data, a.shape());
     }
@@ -167,14 +119,20 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sy
     if b.len() == 1 && out.as_slice() == a.shape() {
         let q = y[0];
         let data = build(x.len(), |s, c| {
-            map_into(c, &x[s..s + c.len()], &|p| f(p, q))
+            let x = &x[s..s + c.len()];
+            for (o, &p) in c.iter_mut().zip(x) {
+                *o = f(p, q);
+            }
         });
         return Tensor::from_vec(data, &out);
     }
     if a.len() == 1 && out.as_slice() == b.shape() {
         let p = x[0];
         let data = build(y.len(), |s, c| {
-            map_into(c, &y[s..s + c.len()], &|q| f(p, q))
+            let y = &y[s..s + c.len()];
+            for (o, &q) in c.iter_mut().zip(y) {
+                *o = f(p, q);
+            }
         });
         return Tensor::from_vec(data, &out);
     }
@@ -188,9 +146,21 @@ pub fn binary(op: &str, a: &Tensor, b: &Tensor, f: impl Fn(f64, f64) -> f64 + Sy
         for_rows(&out, [&sa, &sb], start / n, count, |[oa, ob]| {
             let row = rows.next().expect("one output row per visited row");
             match (ia, ib) {
-                (1, 1) => zip_into(row, &x[oa..oa + n], &y[ob..ob + n], &f),
-                (1, 0) => map_into(row, &x[oa..oa + n], &|p| f(p, y[ob])),
-                (0, 1) => map_into(row, &y[ob..ob + n], &|q| f(x[oa], q)),
+                (1, 1) => {
+                    for ((o, &p), &q) in row.iter_mut().zip(&x[oa..oa + n]).zip(&y[ob..ob + n]) {
+                        *o = f(p, q);
+                    }
+                }
+                (1, 0) => {
+                    for (o, &p) in row.iter_mut().zip(&x[oa..oa + n]) {
+                        *o = f(p, y[ob]);
+                    }
+                }
+                (0, 1) => {
+                    for (o, &q) in row.iter_mut().zip(&y[ob..ob + n]) {
+                        *o = f(x[oa], q);
+                    }
+                }
                 _ => {
                     for (i, o) in row.iter_mut().enumerate() {
                         *o = f(x[oa + i * ia], y[ob + i * ib]);
@@ -261,7 +231,9 @@ pub fn tanh_backward(g: &Tensor, y: &Tensor) -> Tensor {
     let (gd, yd) = (g.data(), y.data());
     let data = build(gd.len(), |s, c| {
         let (gd, yd) = (&gd[s..s + c.len()], &yd[s..s + c.len()]);
-        zip_into(c, gd, yd, &|g, y| g * (1.0 - y * y));
+        for ((o, &g), &y) in c.iter_mut().zip(gd).zip(yd) {
+            *o = g * (1.0 - y * y);
+        }
     });
     Tensor::from_vec(data, g.shape())
 }
@@ -673,28 +645,6 @@ mod tests {
 
     fn t(data: &[f64], shape: &[usize]) -> Tensor {
         Tensor::from_vec(data.to_vec(), shape)
-    }
-
-    /// The dispatched loops (AVX-512 on a CPU that has it) give the baseline loops' bits.
-    #[test]
-    fn wide_elementwise_loops_give_the_baseline_bits() {
-        let x = Tensor::randn(&[1037], 3);
-        let y = Tensor::randn(&[1037], 4);
-        let f = |a: f64, b: f64| a * b + a / b - (a - b).max(0.25 * a);
-        let (mut wide, mut base) = (vec![0.0; 1037], vec![0.0; 1037]);
-        zip_into(&mut wide, x.data(), y.data(), &f);
-        zip_body(&mut base, x.data(), y.data(), &f);
-        assert!(wide
-            .iter()
-            .zip(&base)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
-        let g = |a: f64| a.mul_add(0.5, -a * a) / (1.0 + a.abs());
-        map_into(&mut wide, x.data(), &g);
-        map_body(&mut base, x.data(), &g);
-        assert!(wide
-            .iter()
-            .zip(&base)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
     }
 
     #[test]

@@ -214,9 +214,10 @@ impl Tensor {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(f64) -> f64) -> Tensor {
         clear_upper_simd_state();
-        let mut out = pool::scratch(self.len());
-        kernels::map_into(&mut out, self.data(), &f);
-        Tensor::from_vec(out, &self.shape)
+        Tensor::from_vec(
+            pool::collect(self.len(), self.data().iter().map(|&x| f(x))),
+            &self.shape,
+        )
     }
 
     /// Combines two tensors elementwise with numpy broadcasting.
