@@ -366,9 +366,14 @@ pub fn parse_args(args: &[String]) -> std::result::Result<Cli, CliError> {
         if a == "--quick" {
             continue;
         }
-        let v = it
-            .next()
-            .ok_or_else(|| CliError::Bad(format!("{a} needs a value")))?;
+        let v = it.next().ok_or_else(|| {
+            // Last on the line: a misspelt option is unknown, not short of a value.
+            if USAGE.split_whitespace().any(|w| w == a) {
+                CliError::Bad(format!("{a} needs a value"))
+            } else {
+                CliError::Bad(format!("unknown option `{a}`"))
+            }
+        })?;
         let count = |what| parsed::<usize>(a, v, what);
         match a {
             "--target" => {

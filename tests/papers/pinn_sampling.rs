@@ -414,6 +414,7 @@ fn command_line_options_and_their_errors() {
     for (line, says) in [
         ("--stepz 5", "unknown option `--stepz`"),
         ("--steps", "--steps needs a value"),
+        ("--steps 5 --stepz", "unknown option `--stepz`"),
         (
             "--steps five",
             "--steps takes a number of steps, got `five`",

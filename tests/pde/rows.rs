@@ -73,3 +73,30 @@ fn row_scale_rejects_mismatched_shapes() {
     let j = tape.constant(Tensor::zeros(&[2, 4, 2]));
     let _ = row_scale(s, j, 0..4);
 }
+
+/// `row_scale` on a part of the directions reuses pooled buffers without zero-filling them, so
+/// it must zero the other directions itself: run it right after a NaN-filled buffer of its
+/// length went back to the pool.
+#[test]
+fn row_scale_zeroes_unselected_directions_of_a_reused_buffer() {
+    let (b, m, n) = (3, 7, 64); // 1344 elements: pooled
+    let tape = Tape::new();
+    let s = tape.var(Tensor::randn(&[b, n], 5));
+    let j = tape.var(Tensor::randn(&[b, m, n], 6));
+    drop(Tensor::from_vec(vec![f64::NAN; b * m * n], &[b, m, n]));
+    let y = row_scale(s, j, 2..5).value();
+    let (sv, jv) = (s.value(), j.value());
+    for r in 0..b {
+        for c in 0..m {
+            for k in 0..n {
+                let got = y.data()[(r * m + c) * n + k];
+                let want = if (2..5).contains(&c) {
+                    sv.data()[r * n + k] * jv.data()[(r * m + c) * n + k]
+                } else {
+                    0.0
+                };
+                assert_eq!(got.to_bits(), want.to_bits(), "row {r}, direction {c}, {k}");
+            }
+        }
+    }
+}

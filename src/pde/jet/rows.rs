@@ -38,16 +38,18 @@ impl Op for RowScale {
         let (s, j) = (inputs[0], inputs[1]);
         let (b, m, n) = dims("jet_row_scale", s.shape(), j.shape(), &self.sel);
         let (sd, jd) = (s.data(), j.data());
-        let mut out = if self.sel == (0..m) {
-            pool::scratch(b * m * n) // every entry is written below
-        } else {
-            pool::filled(b * m * n, 0.0)
-        };
-        for r in 0..b {
-            let sr = &sd[r * n..(r + 1) * n];
+        // Every entry is written below: the selected rows scaled, the others zeroed (a
+        // zero-filled buffer would write the selected rows twice).
+        let mut out = pool::scratch(b * m * n);
+        for ((sr, jr), block) in sd
+            .chunks_exact(n)
+            .zip(jd.chunks_exact(m * n))
+            .zip(out.chunks_exact_mut(m * n))
+        {
+            block[..self.sel.start * n].fill(0.0);
+            block[self.sel.end * n..].fill(0.0);
             for c in self.sel.clone() {
-                let at = (r * m + c) * n;
-                let (o, x) = (&mut out[at..at + n], &jd[at..at + n]);
+                let (o, x) = (&mut block[c * n..(c + 1) * n], &jr[c * n..(c + 1) * n]);
                 for ((o, &x), &f) in o.iter_mut().zip(x).zip(sr) {
                     *o = f * x;
                 }
@@ -90,6 +92,11 @@ impl Op for SumProd {
 
     fn vjp<'t>(&self, args: &VjpArgs<'_, 't>) -> Vec<Option<Var<'t>>> {
         let (a, e, g) = (args.inputs[0], args.inputs[1], args.grad);
+        if a.id == e.id && args.needs(0) {
+            // A sum of squares (the jets' `Σ_c J_c²`): one pass for `2ȳ ⊙ J` instead of two
+            // scalings and their sum. Doubling is exact, so the bits are those of `x + x`.
+            return vec![Some(row_scale(g * 2.0, a, self.sel.clone())), None];
+        }
         vec![
             args.needs(0).then(|| row_scale(g, e, self.sel.clone())),
             args.needs(1).then(|| row_scale(g, a, self.sel.clone())),
