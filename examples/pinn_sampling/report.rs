@@ -51,9 +51,12 @@ pub fn summary(runs: &[RunResult]) -> Table {
 }
 
 /// A score with four decimals, or in scientific notation from 10⁴ on (a flow that carries
-/// samples far out gives scores of 10³⁰ and more).
+/// samples far out gives scores of 10³⁰ and more); `-` when it is undefined (NaN: every sample
+/// diverged), as for a Sinkhorn distance that was not computed.
 pub fn fmt_score(v: f64) -> String {
-    if v.abs() >= 1e4 {
+    if v.is_nan() {
+        "-".into()
+    } else if v.abs() >= 1e4 {
         format!("{v:.3e}")
     } else {
         format!("{v:.4}")
