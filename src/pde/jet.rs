@@ -16,7 +16,10 @@
 mod fourier;
 mod rows;
 pub use fourier::{fourier_divergence, fourier_scalar};
-pub use rows::{row_scale, sum_prod};
+pub use rows::{
+    col_weighted_sum, outer_shared, row_dot, row_scale, row_scale_shared, sum_prod,
+    sum_prod_shared, weighted_row_sum,
+};
 
 use super::{batch_dims, Derivatives, Request, SecondOrder};
 use crate::autodiff::Var;
@@ -139,8 +142,7 @@ impl<'t> Jet<'t> {
                 let m = self.first.shape()[1];
                 row_scale(a1, self.first, 0..m)
             } else {
-                let s = a1.shape();
-                a1.reshape(&[s[0], 1, s[1]]) * self.first
+                row_scale_shared(a1, self.first)
             },
             second,
             trace: self.trace,
@@ -319,7 +321,7 @@ impl<'t> Penultimate<'t> {
         } else {
             wt.gather(0, &outs)
         };
-        (value, (js * wsel).sum_axes(&[2], false), second)
+        (value, row_dot(js, wsel), second)
     }
 }
 

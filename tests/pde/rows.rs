@@ -1,8 +1,12 @@
-//! The fused jet kernels `row_scale` and `sum_prod`: values against broadcast compositions, and
-//! first- and second-order finite-difference checks over random shapes and direction ranges.
+//! The fused jet kernels (`row_scale`, `sum_prod` and the ops for a tangent shared by every row
+//! and for the last layer's entries): values against broadcast compositions, and first- and
+//! second-order finite-difference checks over random shapes and direction ranges.
 
 use crate::support::check_both;
-use physgrad::pde::jet::{row_scale, sum_prod};
+use physgrad::pde::jet::{
+    col_weighted_sum, outer_shared, row_dot, row_scale, row_scale_shared, sum_prod,
+    sum_prod_shared, weighted_row_sum,
+};
 use physgrad::{Tape, Tensor};
 use proptest::prelude::*;
 
@@ -99,4 +103,77 @@ fn row_scale_zeroes_unselected_directions_of_a_reused_buffer() {
             }
         }
     }
+}
+
+/// The shared-tangent ops (`row_scale_shared`, `sum_prod_shared`, `weighted_row_sum`) and the
+/// entry ops (`row_dot`, `outer_shared`, `col_weighted_sum`): each against its broadcast
+/// composition, and each through the finite-difference checker at first and second order (the
+/// second order runs through the VJPs, which are the other ops of the family).
+#[test]
+fn shared_and_entry_kernels_match_compositions_and_gradcheck() {
+    let strategy = (1usize..4, 1usize..5, 1usize..4, 0u64..1000);
+    super::jets::runner()
+        .run(&strategy, |(b, m, n, seed)| {
+            let s = Tensor::randn(&[b, n], seed);
+            let f = Tensor::randn(&[m, n], seed + 1);
+            let a = Tensor::randn(&[b, m, n], seed + 2);
+            let g = Tensor::randn(&[b, m], seed + 3);
+            let tape = Tape::new();
+            let (sv, fv, av, gv) = (
+                tape.var(s.clone()),
+                tape.var(f.clone()),
+                tape.var(a.clone()),
+                tape.var(g.clone()),
+            );
+            let close = |x: physgrad::Var<'_>, y: physgrad::Var<'_>| {
+                x.value().max_abs_diff(&y.value()) < 1e-13
+            };
+            let s3 = sv.reshape(&[b, 1, n]);
+            let g3 = gv.reshape(&[b, m, 1]);
+            prop_assert!(close(row_scale_shared(sv, fv), s3 * fv));
+            prop_assert!(close(
+                sum_prod_shared(av, fv),
+                (av * fv).sum_axes(&[1], false)
+            ));
+            prop_assert!(close(
+                weighted_row_sum(av, sv),
+                (av * s3).sum_axes(&[0], false)
+            ));
+            prop_assert!(close(row_dot(av, fv), (av * fv).sum_axes(&[2], false)));
+            prop_assert!(close(outer_shared(gv, fv), g3 * fv));
+            prop_assert!(close(
+                col_weighted_sum(gv, av),
+                (g3 * av).sum_axes(&[0], false)
+            ));
+            // A smooth scalar of each, so the second order sees every VJP of the family.
+            check_both(
+                |_, v| row_scale_shared(v[0], v[1]).sin().sum(),
+                &[s.clone(), f.clone()],
+            )?;
+            check_both(
+                |_, v| sum_prod_shared(v[0], v[1]).sin().sum(),
+                &[a.clone(), f.clone()],
+            )?;
+            check_both(
+                |_, v| weighted_row_sum(v[0], v[1]).sin().sum(),
+                &[a.clone(), s],
+            )?;
+            check_both(
+                |_, v| row_dot(v[0], v[1]).sin().sum(),
+                &[a.clone(), f.clone()],
+            )?;
+            check_both(|_, v| outer_shared(v[0], v[1]).sin().sum(), &[g.clone(), f])?;
+            check_both(|_, v| col_weighted_sum(v[0], v[1]).sin().sum(), &[g, a])?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+#[should_panic(expected = "jet::row_dot")]
+fn row_dot_rejects_mismatched_shapes() {
+    let tape = Tape::new();
+    let j = tape.var(Tensor::zeros(&[2, 3, 4]));
+    let w = tape.var(Tensor::zeros(&[3, 5]));
+    let _ = row_dot(j, w);
 }
