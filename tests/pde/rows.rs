@@ -177,3 +177,28 @@ fn row_dot_rejects_mismatched_shapes() {
     let w = tape.var(Tensor::zeros(&[3, 5]));
     let _ = row_dot(j, w);
 }
+
+/// With no directions (`m = 0`) or no features, every op gives zeros of its output shape
+/// (its loops step through blocks of `m·n` values, which must not be empty).
+#[test]
+fn kernels_take_empty_operands() {
+    for (b, m, n) in [(2, 0, 3), (2, 3, 0), (0, 3, 2)] {
+        let tape = Tape::new();
+        let s = tape.var(Tensor::randn(&[b, n], 1));
+        let f = tape.var(Tensor::randn(&[m, n], 2));
+        let a = tape.var(Tensor::randn(&[b, m, n], 3));
+        let g = tape.var(Tensor::randn(&[b, m], 4));
+        let zero = |v: physgrad::Var<'_>, shape: &[usize]| {
+            assert_eq!(v.shape().as_slice(), shape, "{b}, {m}, {n}");
+            assert!(v.value().data().iter().all(|&x| x == 0.0), "{b}, {m}, {n}");
+        };
+        zero(row_scale(s, a, 0..m), &[b, m, n]);
+        zero(sum_prod(a, a, 0..m), &[b, n]);
+        zero(row_scale_shared(s, f), &[b, m, n]);
+        zero(sum_prod_shared(a, f), &[b, n]);
+        zero(weighted_row_sum(a, s), &[m, n]);
+        zero(row_dot(a, f), &[b, m]);
+        zero(outer_shared(g, f), &[b, m, n]);
+        zero(col_weighted_sum(g, a), &[m, n]);
+    }
+}

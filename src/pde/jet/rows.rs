@@ -1,9 +1,16 @@
-//! Two fused kernels for jets whose first derivatives are stored per row, `J` `[B, m, n]`:
-//! scaling every direction by a per-row vector (`J ↦ a'(h)·J`) and contracting over the
-//! directions (`Σ_c J_c²`, and the same contraction in the reverse pass). Written as broadcast
+//! Fused kernels for jets whose first derivatives are stored per row, `J` `[B, m, n]`: scaling
+//! every direction by a per-row vector (`J ↦ a'(h)·J`) and contracting over the directions
+//! (`Σ_c J_c²`, and the same contraction in the reverse pass). Written as broadcast
 //! multiplications and sums they cost a temporary of `J`'s size and an extra pass each; these
-//! ops make one pass. Both take a contiguous range `sel` of directions: rows outside it are
-//! zero (`row_scale`) or skipped (`sum_prod`), which keeps the pair closed under VJPs.
+//! ops make one pass. `row_scale` and `sum_prod` take a contiguous range `sel` of directions:
+//! rows outside it are zero (`row_scale`) or skipped (`sum_prod`), which keeps the pair closed
+//! under VJPs. Two more families of three, each closed under VJPs, serve a tangent `F` `[m, n]`
+//! shared by every row (`row_scale_shared`, `sum_prod_shared`, `weighted_row_sum`) and the
+//! diagonal entries of an output layer's derivatives (`row_dot`, `outer_shared`,
+//! `col_weighted_sum`).
+//!
+//! Every op returns zeros of its output shape when its `[B, m, n]` operand or output has no
+//! entries (no directions, say): its loops step through rows of `n` and blocks of `m·n` values.
 
 use crate::autodiff::{Op, Var, VjpArgs};
 use crate::error::Result;
@@ -37,6 +44,9 @@ impl Op for RowScale {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (s, j) = (inputs[0], inputs[1]);
         let (b, m, n) = dims("jet_row_scale", s.shape(), j.shape(), &self.sel);
+        if b * m * n == 0 {
+            return Ok(Tensor::zeros(&[b, m, n]));
+        }
         let (sd, jd) = (s.data(), j.data());
         // Every entry is written below: the selected rows scaled, the others zeroed (a
         // zero-filled buffer would write the selected rows twice).
@@ -77,6 +87,9 @@ impl Op for SumProd {
         assert_eq!(a.shape(), e.shape(), "jet_sum_prod: operand shapes differ");
         let sh = a.shape();
         let (b, m, n) = dims("jet_sum_prod", &[sh[0], sh[sh.len() - 1]], sh, &self.sel);
+        if b * m * n == 0 {
+            return Ok(Tensor::zeros(&[b, n]));
+        }
         let (ad, ed) = (a.data(), e.data());
         let mut out = pool::filled(b * n, 0.0);
         for (r, o) in out.chunks_exact_mut(n).enumerate() {
@@ -187,6 +200,9 @@ impl Op for RowScaleShared {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (s, f) = (inputs[0], inputs[1]);
         let (b, m, n) = shared_dims("jet_row_scale_shared", ROWS, 1, s.shape(), f.shape(), None);
+        if b * m * n == 0 {
+            return Ok(Tensor::zeros(&[b, m, n]));
+        }
         let mut out = pool::scratch(b * m * n);
         for (sr, block) in s.data().chunks_exact(n).zip(out.chunks_exact_mut(m * n)) {
             for (o, fr) in block.chunks_exact_mut(n).zip(f.data().chunks_exact(n)) {
@@ -223,6 +239,9 @@ impl Op for SumProdShared {
             f.shape(),
             Some(sa),
         );
+        if b * m * n == 0 {
+            return Ok(Tensor::zeros(&[b, n]));
+        }
         let mut out = pool::filled(b * n, 0.0);
         for (o, block) in out.chunks_exact_mut(n).zip(a.data().chunks_exact(m * n)) {
             for (ar, fr) in block.chunks_exact(n).zip(f.data().chunks_exact(n)) {
@@ -251,7 +270,7 @@ impl Op for WeightedRowSum {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (a, s) = (inputs[0], inputs[1]);
         let sa = a.shape();
-        let (_, m, n) = shared_dims(
+        let (b, m, n) = shared_dims(
             "jet_weighted_row_sum",
             ROWS,
             1,
@@ -259,6 +278,9 @@ impl Op for WeightedRowSum {
             &[sa[1], s.shape()[1]],
             Some(sa),
         );
+        if b * m * n == 0 {
+            return Ok(Tensor::zeros(&[m, n]));
+        }
         let mut out = pool::filled(m * n, 0.0);
         for (block, sr) in a.data().chunks_exact(m * n).zip(s.data().chunks_exact(n)) {
             for (o, ar) in out.chunks_exact_mut(n).zip(block.chunks_exact(n)) {
@@ -374,6 +396,9 @@ impl Op for RowDot {
         let (j, w) = (inputs[0], inputs[1]);
         let sj = j.shape();
         let (b, m, k) = shared_dims("jet_row_dot", ENTRIES, 0, &sj[..2], w.shape(), Some(sj));
+        if b * m * k == 0 {
+            return Ok(Tensor::zeros(&[b, m]));
+        }
         let mut out = pool::scratch(b * m);
         for (i, (o, jr)) in out.iter_mut().zip(j.data().chunks_exact(k)).enumerate() {
             let wr = &w.data()[(i % m) * k..][..k];
@@ -399,6 +424,9 @@ impl Op for OuterShared {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (g, w) = (inputs[0], inputs[1]);
         let (b, m, k) = shared_dims("jet_outer_shared", ENTRIES, 0, g.shape(), w.shape(), None);
+        if b * m * k == 0 {
+            return Ok(Tensor::zeros(&[b, m, k]));
+        }
         let mut out = pool::scratch(b * m * k);
         for (i, o) in out.chunks_exact_mut(k).enumerate() {
             let (gv, wr) = (g.data()[i], &w.data()[(i % m) * k..][..k]);
@@ -426,7 +454,7 @@ impl Op for ColWeightedSum {
     fn forward(&self, inputs: &[&Tensor]) -> Result<Tensor> {
         let (g, j) = (inputs[0], inputs[1]);
         let sj = j.shape();
-        let (_, m, k) = shared_dims(
+        let (b, m, k) = shared_dims(
             "jet_col_weighted_sum",
             ENTRIES,
             0,
@@ -434,6 +462,9 @@ impl Op for ColWeightedSum {
             &sj[1..],
             Some(sj),
         );
+        if b * m * k == 0 {
+            return Ok(Tensor::zeros(&[m, k]));
+        }
         let mut out = pool::filled(m * k, 0.0);
         for (i, jr) in j.data().chunks_exact(k).enumerate() {
             let gv = g.data()[i];
