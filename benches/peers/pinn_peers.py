@@ -38,8 +38,11 @@ steps and JAX's compilation), and the median over rounds is compared.
 * JAX (jit): the same per-point transforms (jax.grad, jacfwd) under vmap, value_and_grad for the
   weights, the Adam update written out, all in one jitted step.
 
-Threads: every library gets PHYSGRAD_TORCH_THREADS threads (default 1): torch.set_num_threads,
-RAYON_NUM_THREADS for physgrad, and XLA's CPU intra-op flags for JAX.
+Threads: every library gets PHYSGRAD_TORCH_THREADS threads (default 1; otherwise it must be
+the machine's core count): torch.set_num_threads, RAYON_NUM_THREADS for physgrad (whose step
+deals its tapes to that many threads), and for JAX at 1 XLA's single-thread CPU flags, at the
+core count XLA's default pool (one thread per core; the flags used to stay on, which left
+JAX on one thread).
 
 Run (from the repository root):
     cargo build --release --example pinn_sampling
@@ -58,9 +61,13 @@ import tempfile
 import time
 
 THREADS = int(os.environ.get("PHYSGRAD_TORCH_THREADS", "1"))
-os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
-                           " --xla_cpu_multi_thread_eigen=false"
-                           f" intra_op_parallelism_threads={THREADS}")
+if THREADS == 1:
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                               " --xla_cpu_multi_thread_eigen=false"
+                               " intra_op_parallelism_threads=1")
+elif THREADS != os.cpu_count():
+    # XLA's CPU client sizes its thread pool by the machine, not by a flag.
+    sys.exit(f"PHYSGRAD_TORCH_THREADS={THREADS}: use 1 or the machine's {os.cpu_count()} cores")
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402

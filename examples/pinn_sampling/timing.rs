@@ -11,9 +11,10 @@
 //! loss, gradient, one Adam step at the default rate — and prints one JSON line with the loss, the
 //! squared gradient norm, the squared norm of the first Adam update and the median seconds of the
 //! last `REPS` steps (the first one is the warm-up). The steps split the points in tapes of at
-//! most `SHARD_POINTS` points, run one after the other (default [`shard_points`]; 0 is one
-//! tape); the gate's loss and gradient are on one tape, and the first update's norm checks the
-//! split step against the peers.
+//! most `SHARD_POINTS` points (default [`shard_points`]; 0 is one tape), dealt to rayon's thread
+//! count (`RAYON_NUM_THREADS`, by default the cores) as `train` deals them to `--threads`; the
+//! gate's loss and gradient are on one tape, and the first update's norm checks the split step
+//! against the peers.
 
 use super::losses::{problem, LossKind, LossParams};
 use super::model::{shard_points, train_step, NetConfig, Nets};
@@ -60,6 +61,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
         .get(5)
         .map_or(shard_points(kind, d), |a| a.parse().expect("SHARD_POINTS"));
     let pb = problem(kind, &target, LossParams::default());
+    let threads = rayon::current_num_threads();
     let mut store = ParamStore::new(0);
     let nets = Nets::new(&mut store, kind, d, NetConfig::default());
     let flat = read_f64(&args[2]);
@@ -90,7 +92,16 @@ pub fn time_step(args: &[String]) -> Result<()> {
     };
     let mut opt = Adam::new(AdamConfig::default());
     let before = store.values().to_vec();
-    train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1, shard_points)?;
+    train_step(
+        &pb,
+        &nets,
+        &mut store,
+        &mut opt,
+        &pts,
+        d,
+        threads,
+        shard_points,
+    )?;
     let step_sq: f64 = before
         .iter()
         .zip(store.values())
@@ -101,7 +112,16 @@ pub fn time_step(args: &[String]) -> Result<()> {
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
-        train_step(&pb, &nets, &mut store, &mut opt, &pts, d, 1, shard_points)?;
+        train_step(
+            &pb,
+            &nets,
+            &mut store,
+            &mut opt,
+            &pts,
+            d,
+            threads,
+            shard_points,
+        )?;
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);

@@ -202,7 +202,7 @@ const PAR_BATCH_VALUES: usize = 1 << 14;
 
 /// Whether a batch holding `values` matrix numbers in total is worth spreading over threads.
 fn worth_splitting(values: usize) -> bool {
-    values >= PAR_BATCH_VALUES && rayon::current_num_threads() > 1
+    values >= PAR_BATCH_VALUES && crate::parallel::kernel_threads() > 1
 }
 
 /// A solution with NaN/∞ from finite inputs means a (numerically) singular matrix.

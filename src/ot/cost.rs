@@ -232,7 +232,7 @@ pub fn pairwise_cost_tensor(x: &Tensor, y: &Tensor, ground: Ground) -> Tensor {
     let (n, m, s) = dims("pairwise_cost", x.shape(), y.shape());
     let mut out = pool::scratch(n * m);
     let (xd, yd) = (x.data(), y.data());
-    if m > 0 && n * m * s.max(1) >= PAR_COST_WORK {
+    if m > 0 && n * m * s.max(1) >= PAR_COST_WORK && crate::parallel::kernel_threads() > 1 {
         out.par_chunks_mut(m)
             .enumerate()
             .for_each(|(i, row)| cost_rows(ground, xd, yd, s, i, row));

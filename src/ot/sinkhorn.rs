@@ -165,7 +165,7 @@ fn c_transform(mat: &[f64], lw: &[f64], p: &[f64], eps: f64, out: &mut [f64]) {
         exp_into(buf, ex);
         -eps * (max + ex.iter().sum::<f64>().ln())
     };
-    if out.len() * len >= 1 << 15 {
+    if out.len() * len >= 1 << 15 && crate::parallel::kernel_threads() > 1 {
         out.par_iter_mut()
             .zip(mat.par_chunks_exact(len))
             .for_each_init(

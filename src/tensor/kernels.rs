@@ -78,7 +78,7 @@ fn build(n: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
 #[inline(always)]
 fn build_aligned(n: usize, align: usize, fill: impl Fn(usize, &mut [f64]) + Sync) -> Vec<f64> {
     let mut out = pool::scratch(n);
-    let threads = rayon::current_num_threads();
+    let threads = crate::parallel::kernel_threads();
     if n >= 2 * PAR_ELEMENTS && threads > 1 && align > 0 {
         let chunk = n
             .div_ceil(threads)
@@ -560,7 +560,7 @@ const SPLIT_MATMUL_FLOPS: usize = 1 << 20;
 /// 1.28 ms split along the inner dimension, 1.02 ms split along the columns of `dst`.
 fn product(dst: MatMut<'_, f64>, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>) {
     let (n, k, m) = (dst.nrows(), lhs.ncols(), dst.ncols());
-    if n * k * m < SPLIT_MATMUL_FLOPS || rayon::current_num_threads() < 2 {
+    if n * k * m < SPLIT_MATMUL_FLOPS || crate::parallel::kernel_threads() < 2 {
         faer_matmul(dst, Accum::Replace, lhs, rhs, 1.0, Par::Seq);
         return;
     }
