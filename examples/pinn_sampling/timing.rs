@@ -91,17 +91,11 @@ pub fn time_step(args: &[String]) -> Result<()> {
         (l.value().sum_all(), sum_sq(&p.gradients(l).tensors))
     };
     let mut opt = Adam::new(AdamConfig::default());
+    let step = |store: &mut ParamStore, opt: &mut Adam| {
+        train_step(&pb, &nets, store, opt, &pts, d, threads, shard_points)
+    };
     let before = store.values().to_vec();
-    train_step(
-        &pb,
-        &nets,
-        &mut store,
-        &mut opt,
-        &pts,
-        d,
-        threads,
-        shard_points,
-    )?;
+    step(&mut store, &mut opt)?;
     let step_sq: f64 = before
         .iter()
         .zip(store.values())
@@ -112,16 +106,7 @@ pub fn time_step(args: &[String]) -> Result<()> {
     let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         let t = Instant::now();
-        train_step(
-            &pb,
-            &nets,
-            &mut store,
-            &mut opt,
-            &pts,
-            d,
-            threads,
-            shard_points,
-        )?;
+        step(&mut store, &mut opt)?;
         times.push(t.elapsed().as_secs_f64());
     }
     times.sort_by(f64::total_cmp);
